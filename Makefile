@@ -1,0 +1,47 @@
+# kindlab — see README.md. Every target works on a fresh Debian/Ubuntu machine;
+# the ones that install Docker or build images need root (sudo is used if you are not).
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/kindlab
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -E env PATH="$$PATH")
+# Use the module proxy alone: a module it lacks fails at once instead of reaching for its origin.
+export GOPROXY := $(shell $(GO) env GOPROXY | sed 's/,direct$$//; s/|direct$$//')
+E2E_TIMEOUT ?= 80m
+
+.PHONY: all build run setup images test test-unit test-e2e bench lint clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/kindlab
+
+# The main job: Docker, images, a Ready cluster (reused if it exists), its status.
+run: build
+	$(SUDO) $(BIN) up
+
+# Install and start Docker (and what image builds need); idempotent.
+setup: build
+	$(SUDO) $(BIN) doctor --fix
+
+images: build
+	$(SUDO) $(BIN) images build
+
+test-unit:
+	$(GO) vet ./...
+	$(GO) test -short -count=1 ./...
+
+# End-to-end against a real kind cluster: builds images (cached), creates clusters.
+test-e2e: setup
+	$(SUDO) $(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v ./internal/e2e/...
+
+test: test-unit test-e2e
+
+bench: setup
+	$(SUDO) $(GO) test -tags e2e -run '^$$' -bench . -benchtime 3x -timeout 60m ./internal/e2e/...
+
+lint:
+	gofmt -l . | tee /dev/stderr | (! read)
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kindlab/kindlab/internal/cluster"
+	"github.com/kindlab/kindlab/internal/images"
+)
+
+func newClusterCommand(g *Globals, s Streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cluster",
+		Short: "Create, delete, list and inspect kindlab clusters",
+	}
+	cmd.AddCommand(
+		newClusterCreateCommand(g, s),
+		newClusterDeleteCommand(g, s),
+		newClusterListCommand(g, s),
+		newClusterStatusCommand(g, s),
+	)
+	return cmd
+}
+
+func newManager(g *Globals, s Streams) *cluster.Manager {
+	var debug io.Writer
+	verbosity := 0
+	if g.Verbose {
+		debug, verbosity = s.Err, 1
+	}
+	return cluster.New(cluster.Options{Progress: progressPrinter(s.Out), Debug: debug, Verbosity: verbosity})
+}
+
+func progressPrinter(w io.Writer) func(cluster.Progress) {
+	return func(p cluster.Progress) {
+		switch {
+		case p.Done:
+			fmt.Fprintf(w, " ✓ %-45s %s\n", p.Step, p.Elapsed.Round(100*time.Millisecond))
+		case p.Failed:
+			fmt.Fprintf(w, " ✗ %-45s %s\n", p.Step, p.Elapsed.Round(100*time.Millisecond))
+		default:
+			fmt.Fprintf(w, " • %s ...\n", p.Step)
+		}
+	}
+}
+
+// clusterError maps cluster errors to exit codes: what the user must fix first is
+// "could not" (2), anything else a failure (1).
+func clusterError(err error) error {
+	for _, target := range []error{cluster.ErrDockerDown, cluster.ErrImageMissing, cluster.ErrExists, cluster.ErrNotFound, cluster.ErrPortTaken} {
+		if errors.Is(err, target) {
+			return cannot(err)
+		}
+	}
+	return err
+}
+
+type clusterCreateOptions struct {
+	image             string
+	kubernetesVersion string
+	hostPort          int
+	wait              time.Duration
+	retain            bool
+}
+
+func newClusterCreateCommand(g *Globals, s Streams) *cobra.Command {
+	o := &clusterCreateOptions{}
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Create a kind cluster for the labs",
+		Long: `create makes a single-node kind cluster with kindlab's node image (or --image),
+makes sure the lab images are in the node, maps NodePort 31000 to 127.0.0.1:31000 and
+waits until every system pod is Ready. Ctrl-C or a failure deletes the half-made
+cluster (unless --retain).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			start := time.Now()
+			m := newManager(g, s)
+			err := m.Create(cmd.Context(), cluster.CreateOptions{
+				Name: g.Cluster, Image: o.image, KubernetesVersion: o.kubernetesVersion,
+				HostPort: o.hostPort, Wait: o.wait, Retain: o.retain, KubeconfigPath: g.Kubeconfig,
+			})
+			if err != nil {
+				return clusterError(err)
+			}
+			fmt.Fprintf(s.Out, "cluster %q is ready in %s; kubectl's current context is now kind-%s\n", g.Cluster, time.Since(start).Round(100*time.Millisecond), g.Cluster)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.image, "image", "", "node image (default: kindlab's own, built by `kindlab images build`)")
+	cmd.Flags().StringVar(&o.kubernetesVersion, "kubernetes-version", images.DefaultKubernetesVersion, "Kubernetes version of kindlab's node image")
+	cmd.Flags().IntVar(&o.hostPort, "host-port", cluster.DefaultHostPort, "host port on 127.0.0.1 for NodePort 31000 (0: none)")
+	cmd.Flags().DurationVar(&o.wait, "wait", 5*time.Minute, "how long to wait for the system pods")
+	cmd.Flags().BoolVar(&o.retain, "retain", false, "keep the node if creation fails (for debugging)")
+	return cmd
+}
+
+func newClusterDeleteCommand(g *Globals, s Streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete",
+		Short: "Delete a kindlab cluster",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			start := time.Now()
+			if err := newManager(g, s).Delete(cmd.Context(), g.Cluster, g.Kubeconfig); err != nil {
+				return clusterError(err)
+			}
+			fmt.Fprintf(s.Out, "deleted cluster %q in %s\n", g.Cluster, time.Since(start).Round(100*time.Millisecond))
+			return nil
+		},
+	}
+}
+
+func newClusterListCommand(g *Globals, s Streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List kind clusters",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			names, err := newManager(g, s).List(cmd.Context())
+			if err != nil {
+				return clusterError(err)
+			}
+			if len(names) == 0 {
+				fmt.Fprintln(s.Out, "no clusters; create one with `kindlab cluster create`")
+			}
+			for _, n := range names {
+				fmt.Fprintln(s.Out, n)
+			}
+			return nil
+		},
+	}
+}
+
+func newClusterStatusCommand(g *Globals, s Streams) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show whether a cluster is ready for the labs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := newManager(g, s).Status(cmd.Context(), g.Cluster)
+			if err != nil {
+				return clusterError(err)
+			}
+			if output == "json" {
+				enc := json.NewEncoder(s.Out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(st); err != nil {
+					return err
+				}
+			} else {
+				printStatus(s.Out, st)
+			}
+			switch {
+			case !st.Exists:
+				return &ExitError{Code: ExitCannot, Err: errors.New(st.Problem)}
+			case !st.Ready:
+				return &ExitError{Code: ExitFail, Err: errors.New(st.Problem)}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: json")
+	return cmd
+}
+
+func printStatus(w io.Writer, st cluster.Status) {
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "%-13s %s\n", k+":", v)
+		}
+	}
+	row("cluster", st.Name)
+	if !st.Exists {
+		row("state", "does not exist")
+		return
+	}
+	row("node image", st.NodeImage)
+	row("node", st.NodeState+"  "+st.NodeAddress)
+	row("host ports", strings.Join(st.HostPorts, ", "))
+	row("API server", st.APIServer)
+	row("version", st.Version)
+	row("nodes Ready", st.NodesReady)
+	row("system pods", st.SystemPods)
+	for _, p := range st.NotReady {
+		row("  not Ready", p)
+	}
+	row("lab images", st.LabImages)
+	if st.Ready {
+		row("state", "ready")
+	} else {
+		row("state", st.Problem)
+	}
+}

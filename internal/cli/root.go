@@ -1,0 +1,140 @@
+// Package cli holds kindlab's cobra commands: one file per command, each with an
+// options struct, and the one place where errors become exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, documented in the README.
+const (
+	ExitOK = 0
+	// ExitFail: the command ran and something failed (a check, a build step).
+	ExitFail = 1
+	// ExitCannot: the command could not do its job (bad input, no cluster, no Docker).
+	ExitCannot = 2
+)
+
+// ExitError carries an exit code with an error.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// cannot marks err as "could not do the job" (exit 2).
+func cannot(err error) error { return &ExitError{Code: ExitCannot, Err: err} }
+
+// Streams are a command's input and outputs.
+type Streams struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+}
+
+// Globals are the flags every command shares.
+type Globals struct {
+	Cluster    string
+	Kubeconfig string
+	Context    string
+	Lang       string
+	Verbose    bool
+	CacheDir   string
+}
+
+// Main runs kindlab and returns its exit code. Ctrl-C cancels the context: every
+// command cleans up what it started and returns.
+func Main(args []string, in io.Reader, out, errOut io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	streams := Streams{In: in, Out: out, Err: errOut}
+	root := NewRootCommand(streams)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(errOut, "kindlab: interrupted; nothing was left half-made")
+		return 130
+	}
+	fmt.Fprintf(errOut, "kindlab: %v\n", err)
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return ExitFail
+}
+
+// NewRootCommand builds the command tree.
+func NewRootCommand(s Streams) *cobra.Command {
+	g := &Globals{}
+	root := &cobra.Command{
+		Use:           "kindlab",
+		Short:         "Hands-on Kubernetes labs for chapter 6 on a real local kind cluster",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			level := slog.LevelWarn
+			if g.Verbose {
+				level = slog.LevelDebug
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(s.Err, &slog.HandlerOptions{Level: level})))
+			if g.CacheDir == "" {
+				dir, err := defaultCacheDir()
+				if err != nil {
+					return cannot(err)
+				}
+				g.CacheDir = dir
+			}
+			return nil
+		},
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.Cluster, "cluster", "kindlab", "name of the kind cluster")
+	pf.StringVar(&g.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: the cluster's own)")
+	pf.StringVar(&g.Context, "context", "", "kubeconfig context")
+	pf.StringVar(&g.Lang, "lang", "", "language of instructions and messages: ko or en (default: from the locale)")
+	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "show diagnostics and the output of every command")
+	pf.StringVar(&g.CacheDir, "cache-dir", "", "where image builds keep their work (default: the user cache dir)")
+
+	root.AddCommand(
+		newDoctorCommand(g, s),
+		newImagesCommand(g, s),
+		newClusterCommand(g, s),
+		newUpCommand(g, s),
+		newVersionCommand(s),
+	)
+	// Until the lab UI exists, plain `kindlab` runs the main job: up.
+	upOpts := &upOptions{}
+	addUpFlags(root, upOpts)
+	root.Args = cobra.NoArgs
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return runUp(cmd, g, s, upOpts) }
+	return root
+}
+
+func defaultCacheDir() (string, error) {
+	if d := os.Getenv("KINDLAB_CACHE_DIR"); d != "" {
+		return d, nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache directory (set KINDLAB_CACHE_DIR): %w", err)
+	}
+	return filepath.Join(base, "kindlab"), nil
+}

@@ -1,0 +1,273 @@
+// Package cluster creates, deletes, lists and inspects kindlab's kind clusters
+// through the kind library, with kindlab's node image, the lab images loaded and the
+// book's NodePort mapped to the host.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
+	kindcluster "sigs.k8s.io/kind/pkg/cluster"
+	kindlog "sigs.k8s.io/kind/pkg/log"
+
+	"github.com/kindlab/kindlab/internal/images"
+	"github.com/kindlab/kindlab/internal/kube"
+	"github.com/kindlab/kindlab/internal/runner"
+)
+
+// DefaultName is the cluster name when none is given.
+const DefaultName = "kindlab"
+
+// DefaultHostPort is the book's custom NodePort, mapped to 127.0.0.1 on the host.
+const DefaultHostPort = 31000
+
+// Errors a caller can tell apart.
+var (
+	ErrDockerDown   = errors.New("docker is not running")
+	ErrImageMissing = errors.New("node image missing")
+	ErrExists       = errors.New("cluster already exists")
+	ErrNotFound     = errors.New("cluster not found")
+	ErrPortTaken    = errors.New("host port taken")
+)
+
+// Manager runs cluster operations.
+type Manager struct {
+	provider *kindcluster.Provider
+	run      runner.Runner
+	debug    func(string)
+	emit     func(Progress)
+}
+
+// Options configure a Manager.
+type Options struct {
+	// Progress receives kind's and kindlab's steps; nil discards.
+	Progress func(Progress)
+	// Debug receives diagnostics; nil discards.
+	Debug io.Writer
+	// Verbosity of kind's own logging sent to Debug.
+	Verbosity int
+}
+
+// New returns a Manager backed by Docker.
+func New(o Options) *Manager {
+	emit := o.Progress
+	if emit == nil {
+		emit = func(Progress) {}
+	}
+	dbg := func(string) {}
+	if o.Debug != nil {
+		dbg = func(s string) { fmt.Fprintln(o.Debug, s) }
+	}
+	logger := newProgressLogger(emit, dbg, kindlog.Level(o.Verbosity))
+	return &Manager{
+		provider: kindcluster.NewProvider(kindcluster.ProviderWithDocker(), kindcluster.ProviderWithLogger(logger)),
+		run:      runner.Runner{Log: o.Debug},
+		debug:    dbg,
+		emit:     emit,
+	}
+}
+
+// CreateOptions configure Create.
+type CreateOptions struct {
+	Name string
+	// Image is the node image; empty means kindlab's own for KubernetesVersion.
+	Image             string
+	KubernetesVersion string
+	// HostPort is mapped to NodePort 31000 on 127.0.0.1; 0 maps nothing.
+	HostPort int
+	// Wait bounds how long to wait for every system pod to be Ready.
+	Wait time.Duration
+	// Retain keeps a cluster whose creation failed, for debugging.
+	Retain bool
+	// KubeconfigPath is where kind writes the kubeconfig; empty means the default.
+	KubeconfigPath string
+}
+
+// CheckDocker returns ErrDockerDown when the daemon does not answer.
+func (m *Manager) CheckDocker(ctx context.Context) error {
+	if _, err := exec.LookPath("docker"); err != nil {
+		return fmt.Errorf("%w: docker is not installed; run `sudo kindlab doctor --fix`", ErrDockerDown)
+	}
+	v, err := m.run.Output(ctx, "docker", "version", "--format", "{{.Server.Version}}")
+	if err != nil || v == "" {
+		return fmt.Errorf("%w: the Docker daemon does not answer; run `sudo kindlab doctor --fix` (or start Docker)", ErrDockerDown)
+	}
+	return nil
+}
+
+// Exists reports whether a cluster named name exists.
+func (m *Manager) Exists(name string) (bool, error) {
+	names, err := m.provider.List()
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(names, name), nil
+}
+
+// Create makes a cluster and waits until it is ready for the labs. On failure or
+// Ctrl-C it deletes what it made, unless Retain.
+func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
+	if o.Name == "" {
+		o.Name = DefaultName
+	}
+	if o.KubernetesVersion == "" {
+		o.KubernetesVersion = images.DefaultKubernetesVersion
+	}
+	image := o.Image
+	if image == "" {
+		image = images.NodeImage(o.KubernetesVersion)
+	}
+	if err := m.CheckDocker(ctx); err != nil {
+		return err
+	}
+	if ok, err := m.Exists(o.Name); err != nil {
+		return err
+	} else if ok {
+		return fmt.Errorf("%w: a cluster named %q exists; use it, or delete it first with `kindlab cluster delete --cluster %s`", ErrExists, o.Name, o.Name)
+	}
+	if _, err := m.run.Output(ctx, "docker", "image", "inspect", "-f", "{{.Id}}", image); err != nil {
+		if o.Image == "" {
+			return fmt.Errorf("%w: %s is not built yet; run `sudo kindlab images build` (about 15 minutes the first time), or pass --image with a node image (e.g. kindest/node:%s where a registry is reachable)", ErrImageMissing, image, o.KubernetesVersion)
+		}
+		m.debug("node image " + image + " is not local; kind will try to pull it")
+	}
+	if o.HostPort != 0 {
+		if err := portFree(o.HostPort); err != nil {
+			return fmt.Errorf("%w: 127.0.0.1:%d is in use (%v); another kindlab cluster may hold it: pass --host-port 0 or another port", ErrPortTaken, o.HostPort, err)
+		}
+	}
+
+	cfg := &v1alpha4.Cluster{Nodes: []v1alpha4.Node{{Role: v1alpha4.ControlPlaneRole, Image: image}}}
+	if o.HostPort != 0 {
+		cfg.Nodes[0].ExtraPortMappings = []v1alpha4.PortMapping{{
+			ContainerPort: DefaultHostPort, HostPort: int32(o.HostPort), ListenAddress: "127.0.0.1", Protocol: v1alpha4.PortMappingProtocolTCP,
+		}}
+	}
+	v1alpha4.SetDefaultsCluster(cfg)
+
+	defer func() {
+		if err != nil && !o.Retain {
+			m.emit(Progress{Step: "Deleting the half-made cluster"})
+			start := time.Now()
+			if derr := m.provider.Delete(o.Name, o.KubeconfigPath); derr != nil {
+				err = errors.Join(err, fmt.Errorf("delete half-made cluster %q: %w", o.Name, derr))
+			}
+			m.emit(Progress{Step: "Deleting the half-made cluster", Done: true, Elapsed: time.Since(start)})
+		}
+	}()
+
+	// kind's Create takes no context. On Ctrl-C, removing the node container makes it
+	// fail at once; the deferred delete then removes the rest.
+	done := make(chan error, 1)
+	go func() {
+		done <- m.provider.Create(o.Name,
+			kindcluster.CreateWithV1Alpha4Config(cfg),
+			kindcluster.CreateWithNodeImage(image),
+			kindcluster.CreateWithRetain(true), // kindlab deletes, so Ctrl-C and failures share one path
+			kindcluster.CreateWithKubeconfigPath(o.KubeconfigPath),
+			kindcluster.CreateWithDisplayUsage(false),
+			kindcluster.CreateWithDisplaySalutation(false),
+		)
+	}()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		_ = m.provider.Delete(o.Name, o.KubeconfigPath)
+		<-done
+		return ctx.Err()
+	}
+	if err != nil {
+		return fmt.Errorf("create cluster %q: %w", o.Name, err)
+	}
+
+	cs, err := m.Client(o.Name)
+	if err != nil {
+		return err
+	}
+	if err := m.ensureLabImages(ctx, o.Name); err != nil {
+		return err
+	}
+	wait := o.Wait
+	if wait == 0 {
+		wait = 5 * time.Minute
+	}
+	start := time.Now()
+	m.emit(Progress{Step: "Waiting for every system pod to be Ready"})
+	if err := kube.WaitSystemPodsReady(ctx, cs, wait); err != nil {
+		m.emit(Progress{Step: "Waiting for every system pod to be Ready", Failed: true, Elapsed: time.Since(start)})
+		return err
+	}
+	m.emit(Progress{Step: "Waiting for every system pod to be Ready", Done: true, Elapsed: time.Since(start)})
+	return nil
+}
+
+func portFree(port int) error {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return err
+	}
+	return l.Close()
+}
+
+// Delete removes a cluster.
+func (m *Manager) Delete(ctx context.Context, name, kubeconfigPath string) error {
+	if err := m.CheckDocker(ctx); err != nil {
+		return err
+	}
+	ok, err := m.Exists(name)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: no cluster named %q (see `kindlab cluster list`)", ErrNotFound, name)
+	}
+	return m.provider.Delete(name, kubeconfigPath)
+}
+
+// List returns the names of all kind clusters.
+func (m *Manager) List(ctx context.Context) ([]string, error) {
+	if err := m.CheckDocker(ctx); err != nil {
+		return nil, err
+	}
+	return m.provider.List()
+}
+
+// Kubeconfig returns the cluster's kubeconfig for use from the host.
+func (m *Manager) Kubeconfig(name string) (string, error) {
+	return m.provider.KubeConfig(name, false)
+}
+
+// Client returns a clientset for the cluster.
+func (m *Manager) Client(name string) (kubernetes.Interface, error) {
+	kc, err := m.Kubeconfig(name)
+	if err != nil {
+		return nil, fmt.Errorf("read kubeconfig of cluster %q: %w", name, err)
+	}
+	cfg, err := kube.RESTConfigFromKubeconfig([]byte(kc), "")
+	if err != nil {
+		return nil, err
+	}
+	return kubernetes.NewForConfig(cfg)
+}
+
+// NodeAddress is the node's address on Docker's kind network: NodePorts answer there.
+func (m *Manager) NodeAddress(ctx context.Context, name string) (string, error) {
+	out, err := m.run.Output(ctx, "docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", name+"-control-plane")
+	if err != nil {
+		return "", err
+	}
+	f := strings.Fields(out)
+	if len(f) == 0 {
+		return "", fmt.Errorf("node %s-control-plane has no address", name)
+	}
+	return f[0], nil
+}

@@ -1,0 +1,135 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
+
+	"github.com/kindlab/kindlab/internal/images"
+	"github.com/kindlab/kindlab/internal/kube"
+)
+
+// Status describes one cluster as a learner needs to know it.
+type Status struct {
+	Name        string   `json:"name"`
+	Exists      bool     `json:"exists"`
+	NodeImage   string   `json:"nodeImage,omitempty"`
+	NodeState   string   `json:"nodeState,omitempty"`
+	NodeAddress string   `json:"nodeAddress,omitempty"`
+	HostPorts   []string `json:"hostPorts,omitempty"`
+	APIServer   string   `json:"apiServer,omitempty"`
+	Version     string   `json:"version,omitempty"`
+	NodesReady  string   `json:"nodesReady,omitempty"`
+	SystemPods  string   `json:"systemPods,omitempty"`
+	NotReady    []string `json:"notReady,omitempty"`
+	LabImages   string   `json:"labImages,omitempty"`
+	// Ready is true when the API answers and every node and system pod is Ready.
+	Ready   bool   `json:"ready"`
+	Problem string `json:"problem,omitempty"`
+}
+
+// Status inspects a cluster. A missing or broken cluster is not an error: it is
+// described in the returned Status.
+func (m *Manager) Status(ctx context.Context, name string) (Status, error) {
+	st := Status{Name: name}
+	if err := m.CheckDocker(ctx); err != nil {
+		return st, err
+	}
+	ok, err := m.Exists(name)
+	if err != nil {
+		return st, err
+	}
+	if !ok {
+		st.Problem = fmt.Sprintf("no cluster named %q: create it with `kindlab cluster create --cluster %s`", name, name)
+		return st, nil
+	}
+	st.Exists = true
+	node := name + "-control-plane"
+	if out, err := m.run.Output(ctx, "docker", "inspect", "-f", "{{.Config.Image}}\t{{.State.Status}}", node); err == nil {
+		st.NodeImage, st.NodeState, _ = strings.Cut(out, "\t")
+	}
+	if out, err := m.run.Output(ctx, "docker", "port", node); err == nil {
+		for _, l := range strings.Split(out, "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				st.HostPorts = append(st.HostPorts, l)
+			}
+		}
+	}
+	st.NodeAddress, _ = m.NodeAddress(ctx, name)
+	if st.NodeState != "running" {
+		st.Problem = fmt.Sprintf("node container %s is %q: start it with `docker start %s`, or recreate the cluster", node, st.NodeState, node)
+		return st, nil
+	}
+
+	cs, err := m.Client(name)
+	if err != nil {
+		st.Problem = err.Error()
+		return st, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	v, err := cs.Discovery().ServerVersion()
+	if err != nil {
+		st.Problem = "the API server does not answer: " + err.Error()
+		return st, nil
+	}
+	st.Version = v.GitVersion
+	if kc, err := m.Kubeconfig(name); err == nil {
+		if cfg, err := kube.RESTConfigFromKubeconfig([]byte(kc), ""); err == nil {
+			st.APIServer = cfg.Host
+		}
+	}
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		st.Problem = err.Error()
+		return st, nil
+	}
+	readyNodes := 0
+	for _, n := range nodes.Items {
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+				readyNodes++
+			}
+		}
+	}
+	st.NodesReady = fmt.Sprintf("%d/%d", readyNodes, len(nodes.Items))
+	total, ready := 0, 0
+	for _, ns := range kube.SystemNamespaces {
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			continue
+		}
+		for i := range pods.Items {
+			p := &pods.Items[i]
+			if p.Status.Phase == corev1.PodSucceeded {
+				continue
+			}
+			total++
+			if kube.PodReady(p) {
+				ready++
+			} else {
+				st.NotReady = append(st.NotReady, ns+"/"+p.Name+" ("+kube.PodProblem(p)+")")
+			}
+		}
+	}
+	st.SystemPods = fmt.Sprintf("%d/%d Ready", ready, total)
+	if ns, err := m.provider.ListNodes(name); err == nil && len(ns) > 0 {
+		have := 0
+		for _, img := range images.LabImages {
+			if _, err := nodeutils.ImageID(ns[0], images.ContainerdName(img)); err == nil {
+				have++
+			}
+		}
+		st.LabImages = fmt.Sprintf("%d/%d loaded", have, len(images.LabImages))
+	}
+	st.Ready = readyNodes == len(nodes.Items) && len(nodes.Items) > 0 && ready == total && total > 0
+	if !st.Ready {
+		st.Problem = "not every node and system pod is Ready yet"
+	}
+	return st, nil
+}

@@ -1,0 +1,88 @@
+package images
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestContainerdName(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"nginx:1.10":                           "docker.io/library/nginx:1.10",
+		"alicek106/ubuntu:curl":                "docker.io/alicek106/ubuntu:curl",
+		"registry.k8s.io/pause:3.10":           "registry.k8s.io/pause:3.10",
+		"registry.k8s.io/coredns/coredns:v1.1": "registry.k8s.io/coredns/coredns:v1.1",
+		"localhost/x:y":                        "localhost/x:y",
+		"localhost:5000/x:y":                   "localhost:5000/x:y",
+	} {
+		if got := ContainerdName(in); got != want {
+			t.Errorf("ContainerdName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestMirrorFromSources(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	deb822 := filepath.Join(dir, "debian.sources")
+	os.WriteFile(deb822, []byte("Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\n\nURIs: http://mirror.example/debian-security\n"), 0o644)
+	legacy := filepath.Join(dir, "sources.list")
+	os.WriteFile(legacy, []byte("# comment\ndeb http://old.example/debian bookworm main\n"), 0o644)
+
+	if got := mirrorFromSources(deb822); got != "http://mirror.example/debian" {
+		t.Errorf("deb822: %q", got)
+	}
+	if got := mirrorFromSources(filepath.Join(dir, "missing"), legacy); got != "http://old.example/debian" {
+		t.Errorf("legacy: %q", got)
+	}
+	if got := mirrorFromSources(filepath.Join(dir, "missing")); got != "" {
+		t.Errorf("none: %q", got)
+	}
+}
+
+func TestStepKeyChangesWithInputs(t *testing.T) {
+	t.Parallel()
+	b := New(Options{CacheDir: t.TempDir()})
+	in := "a"
+	s := step{name: "x", inputs: func() []string { return []string{in} }}
+	k1 := b.key(s)
+	if k1 != b.key(s) {
+		t.Fatal("key is not stable")
+	}
+	in = "b"
+	if b.key(s) == k1 {
+		t.Error("key did not change with its input")
+	}
+	b2 := New(Options{CacheDir: t.TempDir(), KubernetesVersion: "v1.36.0"})
+	in = "a"
+	if b2.key(s) == k1 {
+		t.Error("key did not change with the Kubernetes version")
+	}
+}
+
+func TestVersionParts(t *testing.T) {
+	t.Parallel()
+	if ma, mi := versionParts("v1.37.2"); ma != "1" || mi != "37" {
+		t.Errorf("versionParts = %s, %s", ma, mi)
+	}
+}
+
+func TestEmbeddedProgramsAndFiles(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"programs/pause/main.go", "programs/echohostname/main.go", "programs/cniinstall/main.go",
+		"files/default-cni.yaml", "files/base-setup.sh", "files/kindlab-egress-guard.sh", "files/nginx-index.html"} {
+		if _, err := embedded.ReadFile(p); err != nil {
+			t.Errorf("embedded %s: %v", p, err)
+		}
+	}
+	cni, _ := embedded.ReadFile("files/default-cni.yaml")
+	// kind only templates the manifest when it carries this phrase.
+	if !strings.Contains(string(cni), "would you kindly template this file") || !strings.Contains(string(cni), "{{ .PodSubnet }}") {
+		t.Error("default-cni.yaml must be a kind template with {{ .PodSubnet }}")
+	}
+}
+
+
+

@@ -1,0 +1,37 @@
+package images
+
+import "strings"
+
+// NodeImage is the tag of the node image built for a Kubernetes version.
+func NodeImage(kubernetesVersion string) string { return "kindlab/node:" + kubernetesVersion }
+
+// The lab workload images, named as the book names them, so that a learner can type
+// the book's commands word for word. They are local look-alikes built by kindlab:
+// nothing is pulled from Docker Hub.
+const (
+	NginxV1      = "nginx:1.10"
+	NginxV2      = "nginx:1.11"
+	NginxLatest  = "nginx:latest"
+	EchoHostname = "alicek106/rr-test:echo-hostname"
+	Debug        = "alicek106/ubuntu:curl"
+	// CNIInstall runs kindlab's single-node CNI DaemonSet.
+	CNIInstall = "kindlab/cni-install:v1"
+	// userlandImage is the Debian userland shared by kube-proxy and the lab images.
+	userlandImage = "kindlab/userland:bookworm"
+	baseImage     = "kindlab/base:bookworm"
+)
+
+// LabImages are the workload images every kindlab cluster gets.
+var LabImages = []string{NginxV1, NginxV2, NginxLatest, EchoHostname, Debug}
+
+// ContainerdName is how containerd names an image that Docker calls name.
+func ContainerdName(name string) string {
+	first, _, found := strings.Cut(name, "/")
+	if !found {
+		return "docker.io/library/" + name
+	}
+	if strings.ContainsAny(first, ".:") || first == "localhost" {
+		return name
+	}
+	return "docker.io/" + name
+}

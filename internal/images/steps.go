@@ -1,0 +1,251 @@
+package images
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
+	"sort"
+	"strings"
+)
+
+//go:embed programs files
+var embedded embed.FS
+
+// kindModule is the kind library this binary was built with; its base image files
+// are read from that module, never copied into this repository.
+const kindModule = "sigs.k8s.io/kind"
+
+func kindVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range info.Deps {
+			if d.Path == kindModule {
+				if d.Replace != nil {
+					return d.Replace.Version
+				}
+				return d.Version
+			}
+		}
+	}
+	return "v0.33.0"
+}
+
+// Packages of the two Debian root filesystems.
+var (
+	nodePackages = []string{
+		"systemd", "systemd-sysv", "dbus", "conntrack", "iptables", "nftables", "iproute2", "ethtool",
+		"util-linux", "mount", "kmod", "libseccomp2", "pigz", "e2fsprogs", "bash", "ca-certificates",
+		"curl", "jq", "procps", "socat", "containerd", "runc", "containernetworking-plugins", "netbase",
+	}
+	userlandPackages = []string{
+		"bash", "ca-certificates", "curl", "nginx", "bind9-dnsutils", "iproute2", "iputils-ping",
+		"procps", "iptables", "conntrack", "ipset", "netbase", "less", "vim-tiny", "wget",
+	}
+)
+
+func (b *Builder) steps() []step {
+	kver := b.opts.KubernetesVersion
+	kubeBins := []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "kubelet", "kubeadm", "kubectl"}
+	bin := func(name string) string { return b.dir("bin", kver, name) }
+	return []step{
+		{
+			name:   "kind sources",
+			always: true,
+			build:  b.findKind,
+		},
+		{
+			name:   "kubernetes binaries",
+			inputs: func() []string { return kubeBins },
+			present: func(context.Context) bool {
+				for _, n := range kubeBins {
+					if !exists(bin(n)) {
+						return false
+					}
+				}
+				return true
+			},
+			build: b.buildKubernetes,
+		},
+		{
+			name:   "kubeadm image list",
+			always: true,
+			build:  b.listKubeadmImages,
+		},
+		{
+			name:    "etcd",
+			inputs:  func() []string { return []string{b.kubeadmImage("etcd")} },
+			present: func(context.Context) bool { return exists(bin("etcd")) },
+			build:   b.buildEtcd,
+		},
+		{
+			name:    "coredns",
+			inputs:  func() []string { return []string{b.kubeadmImage("coredns")} },
+			present: func(context.Context) bool { return exists(bin("coredns")) },
+			build: func(ctx context.Context) error {
+				return b.goInstall(ctx, "github.com/coredns/coredns@"+tagOf(b.kubeadmImage("coredns")), bin("coredns"))
+			},
+		},
+		{
+			name:    "crictl",
+			inputs:  func() []string { return []string{b.crictlVersion()} },
+			present: func(context.Context) bool { return exists(bin("crictl")) },
+			build: func(ctx context.Context) error {
+				return b.goInstall(ctx, "sigs.k8s.io/cri-tools/cmd/crictl@"+b.crictlVersion(), bin("crictl"))
+			},
+		},
+		{
+			name:    "kindlab programs",
+			inputs:  func() []string { return []string{hashFS(embedded, "programs")} },
+			present: func(context.Context) bool { return exists(bin("pause"), bin("echohostname"), bin("cniinstall")) },
+			build:   b.buildPrograms,
+		},
+		{
+			name:    "node rootfs",
+			inputs:  func() []string { return append([]string{b.mirror()}, nodePackages...) },
+			present: func(context.Context) bool { return exists(b.dir("rootfs", "node.tar")) },
+			build: func(ctx context.Context) error {
+				return b.debootstrap(ctx, "node", nodePackages, nil)
+			},
+		},
+		{
+			name:    "userland rootfs",
+			inputs:  func() []string { return append([]string{b.mirror()}, userlandPackages...) },
+			present: func(context.Context) bool { return exists(b.dir("rootfs", "userland.tar")) },
+			build: func(ctx context.Context) error {
+				return b.debootstrap(ctx, "userland", userlandPackages, prepareUserland)
+			},
+		},
+		{
+			name: "base image",
+			inputs: func() []string {
+				return []string{b.keys["node rootfs"], b.keys["crictl"], hashDir(filepath.Join(b.kindDir, "images", "base", "files")), hashFS(embedded, "files")}
+			},
+			present: b.imagesPresent(baseImage),
+			build:   b.buildBase,
+		},
+		{
+			name:    "userland image",
+			inputs:  func() []string { return []string{b.keys["userland rootfs"]} },
+			present: b.imagesPresent(userlandImage),
+			build: func(ctx context.Context) error {
+				return b.importRootfs(ctx, b.dir("rootfs", "userland.tar"), userlandImage)
+			},
+		},
+		{
+			name: "component images",
+			inputs: func() []string {
+				return append([]string{b.keys["kubernetes binaries"], b.keys["etcd"], b.keys["coredns"], b.keys["kindlab programs"], b.keys["userland image"], b.sandboxImage}, b.kubeadmList...)
+			},
+			present: func(ctx context.Context) bool { return b.imagesPresent(b.componentTags()...)(ctx) },
+			build:   b.buildComponents,
+		},
+		{
+			name: "lab images",
+			inputs: func() []string {
+				return []string{b.keys["kindlab programs"], b.keys["userland image"], hashFS(embedded, "files")}
+			},
+			present: b.imagesPresent(LabImages...),
+			build:   b.buildLabImages,
+		},
+		{
+			name: "node image",
+			inputs: func() []string {
+				return []string{b.keys["base image"], b.keys["component images"], b.keys["lab images"], b.keys["crictl"], hashFS(embedded, "files")}
+			},
+			present: b.imagesPresent(NodeImage(kver)),
+			build:   b.buildNode,
+		},
+	}
+}
+
+// findKind locates the kind module's source and reads what later steps need from it.
+func (b *Builder) findKind(ctx context.Context) error {
+	out, err := b.goOutput(ctx, "", "mod", "download", "-json", kindModule+"@"+kindVersion())
+	if err != nil {
+		return fmt.Errorf("download %s source (its base image files are needed): %w", kindModule, err)
+	}
+	var m struct{ Dir, Error string }
+	if err := json.Unmarshal([]byte(out), &m); err != nil || m.Dir == "" {
+		return fmt.Errorf("go mod download %s: %s", kindModule, m.Error)
+	}
+	b.kindDir = m.Dir
+	cfg, err := os.ReadFile(filepath.Join(m.Dir, "images", "base", "files", "etc", "containerd", "config.toml"))
+	if err != nil {
+		return err
+	}
+	match := regexp.MustCompile(`sandbox_image\s*=\s*"([^"]+)"`).FindSubmatch(cfg)
+	if match == nil {
+		return errors.New("no sandbox_image in kind's containerd config")
+	}
+	b.sandboxImage = string(match[1])
+	return nil
+}
+
+// crictlVersion is the crictl version kind's base image uses.
+func (b *Builder) crictlVersion() string {
+	df, err := os.ReadFile(filepath.Join(b.kindDir, "images", "base", "Dockerfile"))
+	if err == nil {
+		if m := regexp.MustCompile(`CRICTL_VERSION="(v[^"]+)"`).FindSubmatch(df); m != nil {
+			return string(m[1])
+		}
+	}
+	return "v1.36.0"
+}
+
+func (b *Builder) listKubeadmImages(ctx context.Context) error {
+	out, err := b.run.Output(ctx, b.dir("bin", b.opts.KubernetesVersion, "kubeadm"),
+		"config", "images", "list", "--kubernetes-version", b.opts.KubernetesVersion)
+	if err != nil {
+		return err
+	}
+	b.kubeadmList = strings.Fields(out)
+	for _, want := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "etcd", "coredns", "pause"} {
+		if b.kubeadmImage(want) == "" {
+			return fmt.Errorf("kubeadm lists no %s image: %v", want, b.kubeadmList)
+		}
+	}
+	return nil
+}
+
+// kubeadmImage is the image kubeadm names for a component ("etcd", "pause", ...).
+func (b *Builder) kubeadmImage(component string) string {
+	for _, img := range b.kubeadmList {
+		repo := img[:strings.LastIndex(img, ":")]
+		if strings.HasSuffix(repo, "/"+component) {
+			return img
+		}
+	}
+	return ""
+}
+
+func tagOf(image string) string { return image[strings.LastIndex(image, ":")+1:] }
+
+func (b *Builder) componentTags() []string {
+	tags := append([]string{}, b.kubeadmList...)
+	return append(tags, b.sandboxImage, CNIInstall)
+}
+
+func hashFS(fsys fs.FS, root string) string {
+	var parts []string
+	_ = fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, p+"\x00"+string(data))
+		return nil
+	})
+	sort.Strings(parts)
+	return hashStrings(parts)
+}
+
+func hashDir(dir string) string { return hashFS(os.DirFS(dir), ".") }

@@ -1,0 +1,123 @@
+// Package kube holds client-go helpers: building clients from a kubeconfig and
+// waiting for conditions with evidence when they do not come.
+package kube
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// RESTConfigFromKubeconfig builds a client config from kubeconfig bytes and an
+// optional context name.
+func RESTConfigFromKubeconfig(kubeconfig []byte, context string) (*rest.Config, error) {
+	cc, err := clientcmd.Load(kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("parse kubeconfig: %w", err)
+	}
+	cfg, err := clientcmd.NewNonInteractiveClientConfig(*cc, context, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	return cfg, nil
+}
+
+// SystemNamespaces hold the pods a cluster needs before a lab can start.
+var SystemNamespaces = []string{"kube-system", "local-path-storage"}
+
+// WaitSystemPodsReady waits until every pod in SystemNamespaces is Ready (and at
+// least the control plane exists). On timeout the error names each pod that is not
+// Ready, why, and the latest warning events.
+func WaitSystemPodsReady(ctx context.Context, cs kubernetes.Interface, timeout time.Duration) error {
+	var notReady []string
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		notReady = notReady[:0]
+		total := 0
+		for _, ns := range SystemNamespaces {
+			pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				notReady = append(notReady, "cannot list pods: "+err.Error())
+				return false, nil // the API may still be starting
+			}
+			for i := range pods.Items {
+				p := &pods.Items[i]
+				total++
+				if p.Status.Phase == corev1.PodSucceeded {
+					continue
+				}
+				if !PodReady(p) {
+					notReady = append(notReady, ns+"/"+p.Name+" ("+PodProblem(p)+")")
+				}
+			}
+		}
+		// kube-apiserver, controller-manager, scheduler, etcd, kube-proxy, coredns, CNI.
+		if total < 7 {
+			notReady = append(notReady, fmt.Sprintf("only %d system pods exist so far", total))
+			return false, nil
+		}
+		return len(notReady) == 0, nil
+	})
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("system pods not Ready after %s: %s%s", timeout, strings.Join(notReady, "; "), recentWarnings(context.WithoutCancel(ctx), cs))
+}
+
+// PodReady reports the pod's Ready condition.
+func PodReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// PodProblem says in a few words why a pod is not Ready.
+func PodProblem(p *corev1.Pod) string {
+	for _, s := range p.Status.ContainerStatuses {
+		if w := s.State.Waiting; w != nil && w.Reason != "" {
+			return s.Name + ": " + w.Reason
+		}
+		if t := s.State.Terminated; t != nil {
+			return fmt.Sprintf("%s: terminated (%s, exit %d)", s.Name, t.Reason, t.ExitCode)
+		}
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Status != corev1.ConditionTrue && c.Message != "" {
+			return c.Message
+		}
+	}
+	return string(p.Status.Phase)
+}
+
+func recentWarnings(ctx context.Context, cs kubernetes.Interface) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	evs, err := cs.CoreV1().Events("").List(ctx, metav1.ListOptions{FieldSelector: "type=Warning"})
+	if err != nil || len(evs.Items) == 0 {
+		return ""
+	}
+	sort.Slice(evs.Items, func(i, j int) bool { return evs.Items[i].LastTimestamp.After(evs.Items[j].LastTimestamp.Time) })
+	var lines []string
+	for i, e := range evs.Items {
+		if i == 5 {
+			break
+		}
+		lines = append(lines, fmt.Sprintf("%s/%s %s: %s", e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Message))
+	}
+	return "\nrecent warnings:\n  " + strings.Join(lines, "\n  ")
+}
