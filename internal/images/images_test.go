@@ -83,6 +83,3 @@ func TestEmbeddedProgramsAndFiles(t *testing.T) {
 		t.Error("default-cni.yaml must be a kind template with {{ .PodSubnet }}")
 	}
 }
-
-
-

@@ -1,0 +1,287 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/kindlab/kindlab/internal/cluster"
+	"github.com/kindlab/kindlab/internal/images"
+	"github.com/kindlab/kindlab/internal/kube"
+)
+
+const e2eCluster = "kindlab-e2e"
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func newManager(t testing.TB) *cluster.Manager {
+	return cluster.New(cluster.Options{Progress: func(p cluster.Progress) {
+		if p.Done || p.Failed {
+			t.Logf("%s (%s, failed=%v)", p.Step, p.Elapsed.Round(100*time.Millisecond), p.Failed)
+		}
+	}})
+}
+
+// createCluster makes a fresh cluster for a test and deletes it afterwards.
+func createCluster(t *testing.T, ctx context.Context, m *cluster.Manager, name string, hostPort int) {
+	t.Helper()
+	if ok, _ := m.Exists(name); ok {
+		if err := m.Delete(ctx, name, ""); err != nil {
+			t.Fatalf("delete leftover cluster: %v", err)
+		}
+	}
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	start := time.Now()
+	if err := m.Create(ctx, cluster.CreateOptions{Name: name, HostPort: hostPort, KubeconfigPath: kubeconfig}); err != nil {
+		t.Fatalf("create cluster: %v", err)
+	}
+	t.Logf("cluster %s ready in %s", name, time.Since(start).Round(100*time.Millisecond))
+	t.Cleanup(func() {
+		if err := m.Delete(context.Background(), name, kubeconfig); err != nil {
+			t.Errorf("delete cluster: %v", err)
+		}
+	})
+}
+
+func clients(t *testing.T, m *cluster.Manager, name string) (*rest.Config, kubernetes.Interface) {
+	t.Helper()
+	kc, err := m.Kubeconfig(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := kube.RESTConfigFromKubeconfig([]byte(kc), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, cs
+}
+
+func pod(name, image string, labels map[string]string, cmd ...string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			Name: "main", Image: image, Command: cmd, ImagePullPolicy: corev1.PullIfNotPresent,
+		}}},
+	}
+}
+
+func waitPodsReady(t *testing.T, ctx context.Context, cs kubernetes.Interface, names ...string) map[string]*corev1.Pod {
+	t.Helper()
+	got := map[string]*corev1.Pod{}
+	err := wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		for _, n := range names {
+			p, err := cs.CoreV1().Pods("default").Get(ctx, n, metav1.GetOptions{})
+			if err != nil || !kube.PodReady(p) {
+				return false, nil
+			}
+			got[n] = p
+		}
+		return true, nil
+	})
+	if err != nil {
+		var state []string
+		for _, n := range names {
+			if p, err := cs.CoreV1().Pods("default").Get(context.Background(), n, metav1.GetOptions{}); err == nil {
+				state = append(state, n+": "+kube.PodProblem(p))
+			}
+		}
+		t.Fatalf("pods not Ready: %v (%s)", err, strings.Join(state, "; "))
+	}
+	return got
+}
+
+// eventually retries fn until it returns nil or the timeout passes, and fails the
+// test with the last error: Services and DNS take a moment to be programmed.
+func eventually(t *testing.T, ctx context.Context, what string, fn func(context.Context) error) {
+	t.Helper()
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+		last = fn(ctx)
+		return last == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("%s: %v (last: %v)", what, err, last)
+	}
+}
+
+func contains(body string, want ...string) error {
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			return fmt.Errorf("reply %q lacks %q", trim(body), w)
+		}
+	}
+	return nil
+}
+
+func trim(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "..."
+	}
+	return s
+}
+
+func hostGet(ctx context.Context, url string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// TestClusterServesEveryLabImage is the foundation's end-to-end proof: a cluster from
+// kindlab's own images runs a pod of each lab image, and nginx and echo-hostname
+// answer by pod IP, through a ClusterIP Service (by DNS name) and a NodePort Service,
+// from inside the cluster and from the host.
+func TestClusterServesEveryLabImage(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	m := newManager(t)
+	hostPort := freePort(t)
+	createCluster(t, ctx, m, e2eCluster, hostPort)
+	cfg, cs := clients(t, m, e2eCluster)
+
+	pods := []*corev1.Pod{
+		pod("nginx-old", images.NginxV1, map[string]string{"app": "nginx-old"}),
+		pod("nginx-new", images.NginxV2, map[string]string{"app": "nginx-new"}),
+		pod("nginx-latest", images.NginxLatest, nil),
+		pod("echo", images.EchoHostname, map[string]string{"app": "webserver"}),
+		pod("debug", images.Debug, nil, "sleep", "infinity"),
+	}
+	for _, p := range pods {
+		if _, err := cs.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("create pod %s: %v", p.Name, err)
+		}
+	}
+	ready := waitPodsReady(t, ctx, cs, "nginx-old", "nginx-new", "nginx-latest", "echo", "debug")
+
+	svc := func(name string, typ corev1.ServiceType, selector string, nodePort int32) *corev1.Service {
+		return &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: corev1.ServiceSpec{
+				Type: typ, Selector: map[string]string{"app": selector},
+				Ports: []corev1.ServicePort{{Name: "web-port", Port: 8080, TargetPort: intstr.FromInt32(80), NodePort: nodePort}},
+			},
+		}
+	}
+	for _, s := range []*corev1.Service{
+		svc("nginx-clusterip", corev1.ServiceTypeClusterIP, "nginx-old", 0),
+		svc("hostname-svc-nodeport", corev1.ServiceTypeNodePort, "webserver", cluster.DefaultHostPort),
+	} {
+		if _, err := cs.CoreV1().Services("default").Create(ctx, s, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("create service %s: %v", s.Name, err)
+		}
+	}
+
+	curl := func(url string, want ...string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			res, err := kube.Exec(ctx, cfg, cs, "default", "debug", "main", "curl", "-sS", "--max-time", "3", url)
+			if err != nil {
+				return err
+			}
+			return contains(res.Stdout, want...)
+		}
+	}
+	eventually(t, ctx, "nginx 1.10 by pod IP", curl("http://"+ready["nginx-old"].Status.PodIP, "Welcome to nginx!", "nginx:1.10"))
+	eventually(t, ctx, "nginx 1.11 by pod IP", curl("http://"+ready["nginx-new"].Status.PodIP+"/version", "1.11"))
+	eventually(t, ctx, "nginx latest by pod IP", curl("http://"+ready["nginx-latest"].Status.PodIP, "Welcome to nginx!"))
+	eventually(t, ctx, "echo-hostname by pod IP", curl("http://"+ready["echo"].Status.PodIP, "Hello, echo"))
+	eventually(t, ctx, "ClusterIP Service by DNS name", curl("http://nginx-clusterip.default.svc.cluster.local:8080", "nginx:1.10"))
+	eventually(t, ctx, "NodePort Service inside the cluster", curl("http://hostname-svc-nodeport:8080", "Hello, echo"))
+
+	nodeIP, err := m.NodeAddress(ctx, e2eCluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, url := range []string{
+		fmt.Sprintf("http://%s:%d/", nodeIP, cluster.DefaultHostPort),
+		fmt.Sprintf("http://127.0.0.1:%d/", hostPort),
+	} {
+		eventually(t, ctx, "NodePort from the host at "+url, func(ctx context.Context) error {
+			body, err := hostGet(ctx, url)
+			if err != nil {
+				return err
+			}
+			return contains(body, "Hello, echo")
+		})
+	}
+
+	// The debug image carries the book's tools.
+	eventually(t, ctx, "DNS tools in the debug image", func(ctx context.Context) error {
+		res, err := kube.Exec(ctx, cfg, cs, "default", "debug", "main", "dig", "+short", "kubernetes.default.svc.cluster.local")
+		if err != nil {
+			return err
+		}
+		return contains(res.Stdout, "10.96.0.1")
+	})
+	if res, err := kube.Exec(ctx, cfg, cs, "default", "debug", "main", "ip", "-o", "addr", "show", "eth0"); err != nil || !strings.Contains(res.Stdout, ready["debug"].Status.PodIP) {
+		t.Errorf("ip addr in debug pod: %v %q", err, res.Stdout)
+	}
+	// nginx logs requests to the container's output, as `kubectl logs` shows in the book.
+	logs, err := cs.CoreV1().Pods("default").GetLogs("nginx-old", &corev1.PodLogOptions{}).Do(ctx).Raw()
+	if err != nil || !strings.Contains(string(logs), "GET / ") {
+		t.Errorf("nginx logs lack the request: %v %q", err, trim(string(logs)))
+	}
+}
+
+// TestClusterErrors checks the errors a learner meets most, without creating anything.
+func TestClusterErrors(t *testing.T) {
+	ctx := context.Background()
+	m := newManager(t)
+	err := m.Create(ctx, cluster.CreateOptions{Name: "kindlab-e2e-noimage", KubernetesVersion: "v0.0.1-missing", HostPort: 0})
+	if !errors.Is(err, cluster.ErrImageMissing) || !strings.Contains(err.Error(), "kindlab images build") {
+		t.Errorf("create with a missing node image: %v, want ErrImageMissing that says how to build it", err)
+	}
+	if ok, _ := m.Exists("kindlab-e2e-noimage"); ok {
+		t.Error("a failed create left a cluster behind")
+	}
+	err = m.Delete(ctx, "kindlab-e2e-does-not-exist", "")
+	if !errors.Is(err, cluster.ErrNotFound) {
+		t.Errorf("delete of a missing cluster: %v, want ErrNotFound", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	err = m.Create(ctx, cluster.CreateOptions{Name: "kindlab-e2e-port", HostPort: l.Addr().(*net.TCPAddr).Port})
+	if !errors.Is(err, cluster.ErrPortTaken) {
+		t.Errorf("create with a taken host port: %v, want ErrPortTaken", err)
+	}
+	st, err := m.Status(ctx, "kindlab-e2e-does-not-exist")
+	if err != nil || st.Exists || !strings.Contains(st.Problem, "kindlab cluster create") {
+		t.Errorf("status of a missing cluster = %+v, %v", st, err)
+	}
+}
