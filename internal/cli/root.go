@@ -118,6 +118,13 @@ func NewRootCommand(s Streams) *cobra.Command {
 		newImagesCommand(g, s),
 		newClusterCommand(g, s),
 		newUpCommand(g, s),
+		newLabsCommand(g, s),
+		newStartCommand(g, s),
+		newCheckCommand(g, s),
+		newHintCommand(g, s),
+		newSolveCommand(g, s),
+		newAnswerCommand(g, s),
+		newResetCommand(g, s),
 		newVersionCommand(s),
 	)
 	// Until the lab UI exists, plain `kindlab` runs the main job: up.

@@ -271,3 +271,20 @@ func (m *Manager) NodeAddress(ctx context.Context, name string) (string, error) 
 	}
 	return f[0], nil
 }
+
+// HostPort returns the host port on 127.0.0.1 that maps to NodePort 31000, or 0.
+func (m *Manager) HostPort(ctx context.Context, name string) int {
+	out, err := m.run.Output(ctx, "docker", "port", name+"-control-plane", fmt.Sprintf("%d/tcp", DefaultHostPort))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if _, port, ok := strings.Cut(strings.TrimSpace(l), "127.0.0.1:"); ok {
+			var p int
+			if _, err := fmt.Sscan(port, &p); err == nil {
+				return p
+			}
+		}
+	}
+	return 0
+}

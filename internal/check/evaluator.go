@@ -1,0 +1,140 @@
+package check
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kindlab/kindlab/internal/lab"
+)
+
+// Cluster is what active checks need beyond the object cache. The real one runs
+// commands in kindlab's helper pod and sends requests from the host; tests fake it.
+type Cluster interface {
+	// Probe runs argv in kindlab's helper pod inside the cluster.
+	Probe(ctx context.Context, argv ...string) (string, error)
+	// Exec runs argv in a container of a pod in the lab's namespace.
+	Exec(ctx context.Context, pod, container string, argv ...string) (string, error)
+	// HostGet requests url from the learner's machine and returns the body.
+	HostGet(ctx context.Context, url string) (string, error)
+	// NodeAddress is an address of a node reachable from the host.
+	NodeAddress(ctx context.Context) (string, error)
+	// HostPort is the host port on 127.0.0.1 mapped to NodePort 31000 (0: none).
+	HostPort() int
+}
+
+// Evaluator evaluates checks of one lab namespace.
+type Evaluator struct {
+	Store   *Store
+	Cluster Cluster
+	// Answers holds what the learner typed, by check id.
+	Answers map[string]string
+	m       msg
+}
+
+// NewEvaluator returns an Evaluator that speaks lang ("ko" or "en").
+func NewEvaluator(store *Store, cluster Cluster, lang string) *Evaluator {
+	return &Evaluator{Store: store, Cluster: cluster, Answers: map[string]string{}, m: msg{lang: lang}}
+}
+
+// Active reports whether a check talks to the cluster's network (HTTP, DNS, exec)
+// rather than reading the object cache: those are re-run on a timer too.
+func Active(c *lab.Check) bool {
+	return c.HTTP != nil || c.HostHTTP != nil || c.DNS != nil || c.Exec != nil
+}
+
+// Evaluate runs one check.
+func (e *Evaluator) Evaluate(ctx context.Context, c *lab.Check) Result {
+	r := Result{Check: c.ID, Kind: c.KindName(), Title: c.Title.In(e.m.lang)}
+	var (
+		st  Status
+		ms  string
+		evd []string
+	)
+	switch {
+	case c.Exists != nil:
+		st, ms, evd = e.exists(c.Exists)
+	case c.Absent != nil:
+		st, ms, evd = e.absent(c.Absent)
+	case c.Match != nil:
+		st, ms, evd = e.match(c.Match)
+	case c.Pods != nil:
+		st, ms, evd = e.pods(c.Pods)
+	case c.Deployment != nil:
+		st, ms, evd = e.deployment(c.Deployment)
+	case c.ReplicaSet != nil:
+		st, ms, evd = e.replicaSet(c.ReplicaSet)
+	case c.Service != nil:
+		st, ms, evd = e.service(c.Service)
+	case c.Endpoints != nil:
+		st, ms, evd = e.endpoints(c.Endpoints)
+	case c.HTTP != nil:
+		st, ms, evd = e.http(ctx, c.HTTP)
+	case c.HostHTTP != nil:
+		st, ms, evd = e.hostHTTP(ctx, c.HostHTTP)
+	case c.DNS != nil:
+		st, ms, evd = e.dns(ctx, c.DNS)
+	case c.Exec != nil:
+		st, ms, evd = e.exec(ctx, c.Exec)
+	case c.Answer != nil:
+		st, ms, evd = e.answer(c.ID, c.Answer)
+	default:
+		st, ms = Error, fmt.Sprintf("check %q has no kind", c.ID)
+	}
+	r.Status, r.Message, r.Evidence = st, ms, evd
+	return r
+}
+
+// Truth is the value an answer check wants, read from the cluster.
+func (e *Evaluator) Truth(c *lab.AnswerCheck) (string, error) {
+	switch c.Truth {
+	case "podIP", "podHostname", "podNode":
+		p, err := e.Store.Pod(c.Object)
+		if err != nil {
+			return "", err
+		}
+		if p == nil {
+			return "", fmt.Errorf("pod %s does not exist", c.Object)
+		}
+		switch c.Truth {
+		case "podIP":
+			return p.Status.PodIP, nil
+		case "podNode":
+			return p.Spec.NodeName, nil
+		}
+		if p.Spec.Hostname != "" {
+			return p.Spec.Hostname, nil
+		}
+		return p.Name, nil
+	case "serviceClusterIP", "serviceNodePort":
+		s, err := e.Store.Service(c.Object)
+		if err != nil {
+			return "", err
+		}
+		if s == nil {
+			return "", fmt.Errorf("service %s does not exist", c.Object)
+		}
+		if c.Truth == "serviceClusterIP" {
+			return s.Spec.ClusterIP, nil
+		}
+		if len(s.Spec.Ports) == 0 || s.Spec.Ports[0].NodePort == 0 {
+			return "", fmt.Errorf("service %s has no node port", c.Object)
+		}
+		return fmt.Sprint(s.Spec.Ports[0].NodePort), nil
+	}
+	return "", fmt.Errorf("unknown truth %q", c.Truth)
+}
+
+func (e *Evaluator) answer(id string, c *lab.AnswerCheck) (Status, string, []string) {
+	truth, err := e.Truth(c)
+	if err != nil {
+		return Fail, e.m.f("cannot answer yet: %v", "아직 답할 수 없습니다: %v", err), nil
+	}
+	got, ok := e.Answers[id]
+	if !ok {
+		return Fail, e.m.f("waiting for your answer: %s", "답을 기다리는 중: %s", c.Question.In(e.m.lang)), nil
+	}
+	if got != truth {
+		return Fail, e.m.f("you answered %q; that is not what the cluster shows", "답 %q 은(는) 클러스터가 보여 주는 값과 다릅니다", got), nil
+	}
+	return Pass, e.m.f("%q is right", "%q 정답입니다", got), nil
+}

@@ -1,0 +1,559 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kindlab/kindlab/internal/check"
+	"github.com/kindlab/kindlab/internal/cluster"
+	"github.com/kindlab/kindlab/internal/images"
+	"github.com/kindlab/kindlab/internal/engine"
+	"github.com/kindlab/kindlab/internal/lab"
+	"github.com/kindlab/kindlab/internal/progress"
+	"github.com/kindlab/kindlab/labs"
+	"github.com/kindlab/kindlab/manifests"
+)
+
+func newLabsCommand(g *Globals, s Streams) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "labs",
+		Short: "List the chapter's labs and your progress",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			set, err := loadLabs()
+			if err != nil {
+				return err
+			}
+			ps, err := g.progress()
+			if err != nil {
+				return err
+			}
+			pf, err := ps.Load()
+			if err != nil {
+				return err
+			}
+			if ps.Warning != "" {
+				fmt.Fprintln(s.Err, "warning:", ps.Warning)
+			}
+			type row struct {
+				ID    string   `json:"id"`
+				Title string   `json:"title"`
+				Steps []string `json:"steps"`
+				Done  []string `json:"done"`
+				State string   `json:"state"`
+			}
+			var rows []row
+			for _, l := range set.Labs {
+				r := row{ID: l.ID, Title: l.Title.In(g.lang()), Done: []string{}, State: "not started"}
+				for _, st := range l.Steps {
+					r.Steps = append(r.Steps, st.ID)
+				}
+				if lp := pf.Labs[l.ID]; lp != nil {
+					r.Done = append(r.Done, lp.Done...)
+					r.State = "in progress"
+					if len(lp.Done) >= len(l.Steps) {
+						r.State = "done"
+					}
+				}
+				rows = append(rows, r)
+			}
+			if output == "json" {
+				return writeJSON(s.Out, rows)
+			}
+			fmt.Fprintf(s.Out, "%-22s %-12s %-6s %s\n", "LAB", "STATE", "STEPS", "TITLE")
+			for _, r := range rows {
+				fmt.Fprintf(s.Out, "%-22s %-12s %d/%-4d %s\n", r.ID, r.State, len(r.Done), len(r.Steps), r.Title)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: json")
+	cmd.AddCommand(newLabsLintCommand(s))
+	return cmd
+}
+
+func newLabsLintCommand(s Streams) *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "lint",
+		Short: "Load every lab file strictly and report all problems",
+		Long:  "lint loads the labs built into kindlab, or a lab pack on disk with --dir (holding labs/ and manifests/), and reports every problem with its file and line.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			labsFS, manFS := labs.FS, manifests.FS
+			var set *lab.Set
+			var err error
+			if dir != "" {
+				set, err = lab.Load(os.DirFS(filepath.Join(dir, "labs")), os.DirFS(filepath.Join(dir, "manifests")))
+			} else {
+				set, err = lab.Load(labsFS, manFS)
+			}
+			if err != nil {
+				fmt.Fprintln(s.Out, err)
+				return &ExitError{Code: ExitFail, Err: errors.New("lab files have problems")}
+			}
+			steps, checks := 0, 0
+			for _, l := range set.Labs {
+				steps += len(l.Steps)
+				for _, st := range l.Steps {
+					checks += len(st.Checks)
+				}
+			}
+			fmt.Fprintf(s.Out, "%d labs, %d steps, %d checks: all valid\n", len(set.Labs), steps, checks)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", "", "a lab pack directory with labs/ and manifests/")
+	return cmd
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// labStep resolves LAB [STEP] arguments; without STEP, the first step not done.
+func labStep(set *lab.Set, pf *progress.File, args []string) (*lab.Lab, *lab.Step, error) {
+	l, err := set.Get(args[0])
+	if err != nil {
+		return nil, nil, cannot(err)
+	}
+	if len(args) > 1 {
+		for i := range l.Steps {
+			if l.Steps[i].ID == args[1] {
+				return l, &l.Steps[i], nil
+			}
+		}
+		var ids []string
+		for _, st := range l.Steps {
+			ids = append(ids, st.ID)
+		}
+		return nil, nil, cannot(fmt.Errorf("lab %s has no step %q; its steps are: %s", l.ID, args[1], strings.Join(ids, ", ")))
+	}
+	lp := pf.Labs[l.ID]
+	for i := range l.Steps {
+		if !lp.IsDone(l.Steps[i].ID) {
+			return l, &l.Steps[i], nil
+		}
+	}
+	return l, &l.Steps[len(l.Steps)-1], nil
+}
+
+func newStartCommand(g *Globals, s Streams) *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "start LAB",
+		Short: "Start a lab: write its manifests to a working directory, set it up, print the steps",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			set, err := loadLabs()
+			if err != nil {
+				return err
+			}
+			l, err := set.Get(args[0])
+			if err != nil {
+				return cannot(err)
+			}
+			if dir == "" {
+				home, err := os.UserHomeDir()
+				if err != nil {
+					return cannot(err)
+				}
+				dir = filepath.Join(home, "kindlab", l.ID)
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return cannot(err)
+			}
+			for _, f := range l.Files {
+				data, err := set.Manifest(l.ID, f)
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+					return cannot(err)
+				}
+			}
+			sess, err := g.openSession(cmd.Context(), s, set, "default")
+			if err != nil {
+				return err
+			}
+			defer sess.Close()
+			if err := sess.Setup(cmd.Context(), l, &l.Steps[0]); err != nil {
+				return err
+			}
+			ps, err := g.progress()
+			if err != nil {
+				return err
+			}
+			if err := ps.Update(l.ID, func(lp *progress.LabProgress) { lp.Current = l.Steps[0].ID }); err != nil {
+				return err
+			}
+			lang := g.lang()
+			fmt.Fprintf(s.Out, "# %s\n\n%s\n\n", l.Title.In(lang), strings.TrimSpace(l.Goal.In(lang)))
+			fmt.Fprintf(s.Out, "manifests are in %s — work there:\n\n    cd %s\n\n", dir, dir)
+			for i, st := range l.Steps {
+				fmt.Fprintf(s.Out, "## %d. %s (%s)\n\n%s\n\n", i+1, st.Title.In(lang), st.ID, strings.TrimSpace(st.Instructions.In(lang)))
+			}
+			fmt.Fprintf(s.Out, "check your work with `kindlab check %s`; stuck? `kindlab hint %s`\n", l.ID, l.ID)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", "", "working directory (default ~/kindlab/LAB)")
+	return cmd
+}
+
+type checkOptions struct {
+	output    string
+	namespace string
+}
+
+func newCheckCommand(g *Globals, s Streams) *cobra.Command {
+	o := &checkOptions{}
+	cmd := &cobra.Command{
+		Use:   "check [LAB]",
+		Short: "Check your work now (exit 0 all pass, 1 some fail, 2 cannot evaluate)",
+		Long: `check evaluates the checks of every step of LAB (or of every lab) against the
+cluster. A step whose checks all pass is recorded as done, so a later step that
+changes the cluster does not undo it.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runCheck(cmd, g, s, o, args) },
+	}
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", "output format: json")
+	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "default", "namespace of the lab's objects")
+	return cmd
+}
+
+// StepReport is a step's verdict in check's JSON output.
+type StepReport struct {
+	Lab     string         `json:"lab"`
+	Step    string         `json:"step"`
+	Title   string         `json:"title"`
+	Passed  bool           `json:"passed"`
+	Earlier bool           `json:"doneEarlier"`
+	Results []check.Result `json:"results"`
+}
+
+func runCheck(cmd *cobra.Command, g *Globals, s Streams, o *checkOptions, args []string) error {
+	set, err := loadLabs()
+	if err != nil {
+		return err
+	}
+	targets := set.Labs
+	if len(args) == 1 {
+		l, err := set.Get(args[0])
+		if err != nil {
+			return cannot(err)
+		}
+		targets = []*lab.Lab{l}
+	}
+	ps, err := g.progress()
+	if err != nil {
+		return err
+	}
+	pf, err := ps.Load()
+	if err != nil {
+		return cannot(err)
+	}
+	sess, err := g.openSession(cmd.Context(), s, set, o.namespace)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	lang := g.lang()
+	var reports []StepReport
+	allPass := true
+	for _, l := range targets {
+		lp := pf.Labs[l.ID]
+		if lp != nil {
+			sess.SetAnswers(lp.Answers)
+		} else {
+			sess.SetAnswers(nil)
+		}
+		for i := range l.Steps {
+			st := &l.Steps[i]
+			rs := sess.Evaluate(cmd.Context(), st)
+			for _, r := range rs {
+				if r.Status == check.Error {
+					return cannot(fmt.Errorf("%s/%s: check %s: %s", l.ID, st.ID, r.Check, r.Message))
+				}
+			}
+			rep := StepReport{Lab: l.ID, Step: st.ID, Title: st.Title.In(lang), Results: rs, Passed: engine.AllPass(rs)}
+			if !rep.Passed && lp.IsDone(st.ID) {
+				rep.Passed, rep.Earlier = true, true
+			}
+			if rep.Passed && !rep.Earlier {
+				if err := ps.Update(l.ID, func(p *progress.LabProgress) { p.MarkDone(st.ID) }); err != nil {
+					return err
+				}
+			}
+			allPass = allPass && rep.Passed
+			reports = append(reports, rep)
+		}
+	}
+	if o.output == "json" {
+		if err := writeJSON(s.Out, reports); err != nil {
+			return err
+		}
+	} else {
+		printReports(s.Out, reports)
+	}
+	if !allPass {
+		return &ExitError{Code: ExitFail, Err: errors.New("some checks do not pass yet")}
+	}
+	return nil
+}
+
+func printReports(w io.Writer, reports []StepReport) {
+	last := ""
+	for _, r := range reports {
+		if r.Lab != last {
+			fmt.Fprintf(w, "%s\n", r.Lab)
+			last = r.Lab
+		}
+		mark := "✗"
+		if r.Passed {
+			mark = "✓"
+		}
+		suffix := ""
+		if r.Earlier {
+			suffix = " (done earlier)"
+		}
+		fmt.Fprintf(w, "  %s %s — %s%s\n", mark, r.Step, r.Title, suffix)
+		if r.Earlier {
+			continue
+		}
+		for _, c := range r.Results {
+			cm := map[check.Status]string{check.Pass: "✓", check.Fail: "✗", check.Error: "!", check.Pending: "…"}[c.Status]
+			fmt.Fprintf(w, "      %s %s\n", cm, c.Message)
+			if c.Status != check.Pass {
+				for _, e := range c.Evidence {
+					fmt.Fprintf(w, "          %s\n", e)
+				}
+			}
+		}
+	}
+}
+
+func newHintCommand(g *Globals, s Streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "hint LAB [STEP]",
+		Short: "Show the next hint for a step (each call is more specific)",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			set, err := loadLabs()
+			if err != nil {
+				return err
+			}
+			ps, err := g.progress()
+			if err != nil {
+				return err
+			}
+			pf, err := ps.Load()
+			if err != nil {
+				return err
+			}
+			l, st, err := labStep(set, pf, args)
+			if err != nil {
+				return err
+			}
+			n := 0
+			if lp := pf.Labs[l.ID]; lp != nil && lp.Hints != nil {
+				n = lp.Hints[st.ID]
+			}
+			if n >= len(st.Hints) {
+				n = len(st.Hints) - 1
+			}
+			fmt.Fprintf(s.Out, "%s/%s — hint %d/%d:\n%s\n", l.ID, st.ID, n+1, len(st.Hints), strings.TrimSpace(st.Hints[n].In(g.lang())))
+			if n == len(st.Hints)-1 {
+				fmt.Fprintf(s.Out, "(that was the last hint; `kindlab solve %s %s` shows and performs the solution)\n", l.ID, st.ID)
+			}
+			return ps.Update(l.ID, func(lp *progress.LabProgress) {
+				if lp.Hints == nil {
+					lp.Hints = map[string]int{}
+				}
+				lp.Hints[st.ID] = n + 1
+			})
+		},
+	}
+}
+
+func newSolveCommand(g *Globals, s Streams) *cobra.Command {
+	var show bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "solve LAB [STEP]",
+		Short: "Show and perform the reference solution of a step (all steps with --all)",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			set, err := loadLabs()
+			if err != nil {
+				return err
+			}
+			ps, err := g.progress()
+			if err != nil {
+				return err
+			}
+			pf, err := ps.Load()
+			if err != nil {
+				return err
+			}
+			l, st, err := labStep(set, pf, args)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.Out, "%s/%s — solution:\n", l.ID, st.ID)
+			for _, c := range st.Solution.Commands {
+				fmt.Fprintf(s.Out, "    $ %s\n", c)
+			}
+			if show {
+				return nil
+			}
+			sess, err := g.openSession(cmd.Context(), s, set, "default")
+			if err != nil {
+				return err
+			}
+			defer sess.Close()
+			if lp := pf.Labs[l.ID]; lp != nil {
+				sess.SetAnswers(lp.Answers)
+			}
+			rs, err := sess.Solve(cmd.Context(), l, st, timeout)
+			if err != nil {
+				printReports(s.Out, []StepReport{{Lab: l.ID, Step: st.ID, Title: st.Title.In(g.lang()), Results: rs}})
+				return err
+			}
+			answers := sess.Answers()
+			if err := ps.Update(l.ID, func(lp *progress.LabProgress) {
+				lp.MarkDone(st.ID)
+				if len(answers) > 0 {
+					if lp.Answers == nil {
+						lp.Answers = map[string]string{}
+					}
+					for k, v := range answers {
+						lp.Answers[k] = v
+					}
+				}
+			}); err != nil {
+				return err
+			}
+			fmt.Fprintf(s.Out, "performed; every check of %s/%s passes\n", l.ID, st.ID)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&show, "show", false, "only show the commands, change nothing")
+	cmd.Flags().DurationVar(&timeout, "timeout", 3*time.Minute, "how long to wait for the checks to pass")
+	return cmd
+}
+
+func newAnswerCommand(g *Globals, s Streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "answer LAB STEP VALUE",
+		Short: "Answer a step's question (a value a read-only command shows, e.g. a pod IP)",
+		Args:  cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			set, err := loadLabs()
+			if err != nil {
+				return err
+			}
+			ps, err := g.progress()
+			if err != nil {
+				return err
+			}
+			pf, err := ps.Load()
+			if err != nil {
+				return err
+			}
+			l, st, err := labStep(set, pf, args[:2])
+			if err != nil {
+				return err
+			}
+			var id string
+			for _, c := range st.Checks {
+				if c.Answer != nil {
+					id = c.ID
+				}
+			}
+			if id == "" {
+				return cannot(fmt.Errorf("step %s/%s asks no question", l.ID, st.ID))
+			}
+			if err := ps.Update(l.ID, func(lp *progress.LabProgress) {
+				if lp.Answers == nil {
+					lp.Answers = map[string]string{}
+				}
+				lp.Answers[id] = strings.TrimSpace(args[2])
+			}); err != nil {
+				return err
+			}
+			fmt.Fprintf(s.Out, "recorded; run `kindlab check %s` to see if it is right\n", l.ID)
+			return nil
+		},
+	}
+}
+
+func newResetCommand(g *Globals, s Streams) *cobra.Command {
+	var hard bool
+	cmd := &cobra.Command{
+		Use:   "reset [LAB]",
+		Short: "Remove what a lab (or every lab) created and forget its progress; --hard recreates the cluster",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			set, err := loadLabs()
+			if err != nil {
+				return err
+			}
+			targets := set.Labs
+			id := ""
+			if len(args) == 1 {
+				l, err := set.Get(args[0])
+				if err != nil {
+					return cannot(err)
+				}
+				targets, id = []*lab.Lab{l}, l.ID
+			}
+			ps, err := g.progress()
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			if hard {
+				if g.Kubeconfig != "" {
+					return cannot(errors.New("--hard recreates a kind cluster; it cannot with --kubeconfig"))
+				}
+				o := &upOptions{recreate: true}
+				o.images.kubernetesVersion = images.DefaultKubernetesVersion
+				o.create.hostPort = cluster.DefaultHostPort
+				o.create.wait = 5 * time.Minute
+				if err := runUp(cmd, g, s, o); err != nil {
+					return err
+				}
+			} else {
+				sess, err := g.openSession(cmd.Context(), s, set, "default")
+				if err != nil {
+					return err
+				}
+				defer sess.Close()
+				for _, l := range targets {
+					if err := sess.Reset(cmd.Context(), l); err != nil {
+						return fmt.Errorf("reset %s: %w", l.ID, err)
+					}
+				}
+			}
+			if err := ps.Clear(id); err != nil {
+				return err
+			}
+			fmt.Fprintf(s.Out, "reset in %s\n", time.Since(start).Round(100*time.Millisecond))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&hard, "hard", false, "delete and recreate the whole cluster")
+	return cmd
+}

@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/kindlab/kindlab/internal/cluster"
+	"github.com/kindlab/kindlab/internal/engine"
+	"github.com/kindlab/kindlab/internal/kube"
+	"github.com/kindlab/kindlab/internal/lab"
+	"github.com/kindlab/kindlab/internal/progress"
+	"github.com/kindlab/kindlab/labs"
+	"github.com/kindlab/kindlab/manifests"
+)
+
+// lang is the learner's language: --lang, else the locale, else English.
+func (g *Globals) lang() string {
+	l := g.Lang
+	if l == "" {
+		for _, env := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+			if v := os.Getenv(env); v != "" {
+				l = v
+				break
+			}
+		}
+	}
+	if strings.HasPrefix(strings.ToLower(l), "ko") {
+		return "ko"
+	}
+	return "en"
+}
+
+// loadLabs loads the embedded labs; a broken lab file is a bug in this build.
+func loadLabs() (*lab.Set, error) {
+	set, err := lab.Load(labs.FS, manifests.FS)
+	if err != nil {
+		return nil, fmt.Errorf("the labs built into kindlab do not load (run `kindlab labs lint`): %w", err)
+	}
+	return set, nil
+}
+
+// restConfig is the cluster's client config: --kubeconfig/--context if given,
+// else the kind cluster --cluster.
+func (g *Globals) restConfig(ctx context.Context, m *cluster.Manager) (*rest.Config, error) {
+	if g.Kubeconfig != "" {
+		data, err := os.ReadFile(g.Kubeconfig)
+		if err != nil {
+			return nil, cannot(fmt.Errorf("read --kubeconfig: %w", err))
+		}
+		cfg, err := kube.RESTConfigFromKubeconfig(data, g.Context)
+		if err != nil {
+			return nil, cannot(err)
+		}
+		return cfg, nil
+	}
+	if err := m.CheckDocker(ctx); err != nil {
+		return nil, cannot(err)
+	}
+	ok, err := m.Exists(g.Cluster)
+	if err != nil {
+		return nil, cannot(err)
+	}
+	if !ok {
+		return nil, cannot(fmt.Errorf("%w: no cluster named %q; create it with `kindlab up` (or `kindlab cluster create`)", cluster.ErrNotFound, g.Cluster))
+	}
+	kc, err := m.Kubeconfig(g.Cluster)
+	if err != nil {
+		return nil, cannot(fmt.Errorf("cluster %q does not answer (kindlab cluster status): %w", g.Cluster, err))
+	}
+	cfg, err := kube.RESTConfigFromKubeconfig([]byte(kc), g.Context)
+	if err != nil {
+		return nil, cannot(err)
+	}
+	return cfg, nil
+}
+
+// openSession connects to the cluster for the labs in namespace ns.
+func (g *Globals) openSession(ctx context.Context, s Streams, set *lab.Set, ns string) (*engine.Session, error) {
+	m := cluster.New(cluster.Options{})
+	cfg, err := g.restConfig(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	t := engine.Target{Config: cfg, Namespace: ns}
+	if g.Kubeconfig == "" {
+		name := g.Cluster
+		t.NodeAddress = func(ctx context.Context) (string, error) { return m.NodeAddress(ctx, name) }
+		t.HostPort = m.HostPort(ctx, name)
+	}
+	sess, err := engine.Open(ctx, set, t, g.lang())
+	if err != nil {
+		return nil, cannot(err)
+	}
+	return sess, nil
+}
+
+func (g *Globals) progress() (*progress.Store, error) {
+	dir, err := progress.DefaultDir()
+	if err != nil {
+		return nil, cannot(errors.New("no state directory: set KINDLAB_STATE_DIR"))
+	}
+	name := g.Cluster
+	if g.Kubeconfig != "" {
+		name = "kubeconfig-" + strings.NewReplacer("/", "_", ":", "_").Replace(g.Context)
+	}
+	return progress.Open(dir, name), nil
+}

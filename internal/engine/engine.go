@@ -1,0 +1,216 @@
+// Package engine runs labs against a cluster: it sets steps up, evaluates their
+// checks live (re-evaluating on every watched change), performs reference solutions,
+// and resets what a lab and its learner created.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"io"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/kindlab/kindlab/internal/check"
+	"github.com/kindlab/kindlab/internal/lab"
+)
+
+// Target is the cluster a Session works on.
+type Target struct {
+	Config *rest.Config
+	// Namespace of the labs' objects.
+	Namespace string
+	// NodeAddress returns an address of a node reachable from this machine.
+	NodeAddress func(ctx context.Context) (string, error)
+	// HostPort is the 127.0.0.1 port mapped to NodePort 31000 (0: none).
+	HostPort int
+}
+
+// Session is one connection to a cluster for one lab namespace.
+type Session struct {
+	Labs   *lab.Set
+	Lang   string
+	target Target
+	cs     kubernetes.Interface
+	dyn    dynamic.Interface
+	store  *check.Store
+	eval   *check.Evaluator
+
+	probeOnce sync.Once
+	probeErr  error
+}
+
+// Open connects to the cluster and fills the watch cache.
+func Open(ctx context.Context, set *lab.Set, t Target, lang string) (*Session, error) {
+	if t.Namespace == "" {
+		t.Namespace = "default"
+	}
+	cs, err := kubernetes.NewForConfig(t.Config)
+	if err != nil {
+		return nil, err
+	}
+	dyn, err := dynamic.NewForConfig(t.Config)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{Labs: set, Lang: lang, target: t, cs: cs, dyn: dyn}
+	s.store = check.NewStore(cs, t.Namespace)
+	if err := s.store.Start(ctx); err != nil {
+		return nil, err
+	}
+	s.eval = check.NewEvaluator(s.store, s, lang)
+	return s, nil
+}
+
+// Close stops the watches.
+func (s *Session) Close() { s.store.Shutdown() }
+
+// Client is the session's clientset.
+func (s *Session) Client() kubernetes.Interface { return s.cs }
+
+// Namespace of the session.
+func (s *Session) Namespace() string { return s.target.Namespace }
+
+// SetAnswers gives the evaluator what the learner typed (check id -> value).
+func (s *Session) SetAnswers(a map[string]string) {
+	s.eval.Answers = map[string]string{}
+	for k, v := range a {
+		s.eval.Answers[k] = v
+	}
+}
+
+// Answers returns the answers the evaluator knows.
+func (s *Session) Answers() map[string]string { return s.eval.Answers }
+
+// Evaluate runs every check of a step once.
+func (s *Session) Evaluate(ctx context.Context, st *lab.Step) []check.Result {
+	out := make([]check.Result, len(st.Checks))
+	var wg sync.WaitGroup
+	for i := range st.Checks {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			out[i] = s.eval.Evaluate(cctx, &st.Checks[i])
+		}(i)
+	}
+	wg.Wait()
+	return out
+}
+
+// AllPass reports whether every result passed.
+func AllPass(rs []check.Result) bool {
+	for _, r := range rs {
+		if r.Status != check.Pass {
+			return false
+		}
+	}
+	return len(rs) > 0
+}
+
+// Watch evaluates a step's checks whenever a watched object changes (and every
+// interval for checks that talk to the network) and sends each new set of results.
+// It returns when ctx ends.
+func (s *Session) Watch(ctx context.Context, st *lab.Step, interval time.Duration, out chan<- []check.Result) {
+	changed := make(chan struct{}, 1)
+	s.store.OnChange(func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	})
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	send := func() {
+		rs := s.Evaluate(ctx, st)
+		select {
+		case out <- rs:
+		case <-ctx.Done():
+		}
+	}
+	send()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+			// Let a burst of events (a rollout) settle for a moment.
+			time.Sleep(50 * time.Millisecond)
+			select {
+			case <-changed:
+			default:
+			}
+			send()
+		case <-tick.C:
+			// Object checks read the cache and change only with events; the timer is
+			// for checks that talk to the network and for answers typed elsewhere.
+			send()
+		}
+	}
+}
+
+// WaitPass waits until every check of st (or only the named ones) passes.
+func (s *Session) WaitPass(ctx context.Context, st *lab.Step, timeout time.Duration, only ...string) ([]check.Result, error) {
+	sub := *st
+	if len(only) > 0 {
+		sub.Checks = nil
+		for _, c := range st.Checks {
+			for _, id := range only {
+				if c.ID == id {
+					sub.Checks = append(sub.Checks, c)
+				}
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	ch := make(chan []check.Result)
+	go s.Watch(ctx, &sub, 500*time.Millisecond, ch)
+	var last []check.Result
+	for {
+		select {
+		case rs := <-ch:
+			last = rs
+			if AllPass(rs) {
+				return rs, nil
+			}
+		case <-ctx.Done():
+			return last, fmt.Errorf("step %q: checks did not pass within %s", st.ID, timeout)
+		}
+	}
+}
+
+// HostGet implements check.Cluster.
+func (s *Session) HostGet(ctx context.Context, url string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DialContext: (&net.Dialer{Timeout: 2 * time.Second}).DialContext}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return string(b), err
+}
+
+// NodeAddress implements check.Cluster.
+func (s *Session) NodeAddress(ctx context.Context) (string, error) {
+	if s.target.NodeAddress == nil {
+		return "", fmt.Errorf("no node address known for this cluster")
+	}
+	return s.target.NodeAddress(ctx)
+}
+
+// HostPort implements check.Cluster.
+func (s *Session) HostPort() int { return s.target.HostPort }

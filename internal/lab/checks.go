@@ -1,0 +1,194 @@
+package lab
+
+// Check is one live check of a step. Exactly one kind field is set; its name is the
+// check's kind.
+type Check struct {
+	ID string `yaml:"id"`
+	// Title says what is checked, shown beside the verdict.
+	Title Text `yaml:"title"`
+
+	Exists     *ObjectCheck     `yaml:"exists,omitempty"`
+	Absent     *ObjectCheck     `yaml:"absent,omitempty"`
+	Match      *MatchCheck      `yaml:"match,omitempty"`
+	Pods       *PodsCheck       `yaml:"pods,omitempty"`
+	Deployment *DeploymentCheck `yaml:"deployment,omitempty"`
+	ReplicaSet *ReplicaSetCheck `yaml:"replicaSet,omitempty"`
+	Service    *ServiceCheck    `yaml:"service,omitempty"`
+	Endpoints  *EndpointsCheck  `yaml:"endpoints,omitempty"`
+	HTTP       *HTTPCheck       `yaml:"http,omitempty"`
+	HostHTTP   *HostHTTPCheck   `yaml:"hostHTTP,omitempty"`
+	DNS        *DNSCheck        `yaml:"dns,omitempty"`
+	Exec       *ExecCheck       `yaml:"exec,omitempty"`
+	Answer     *AnswerCheck     `yaml:"answer,omitempty"`
+}
+
+// ObjectCheck names one object.
+type ObjectCheck struct {
+	Kind string `yaml:"kind"`
+	Name string `yaml:"name"`
+	// Applied requires kubectl apply's last-applied-configuration annotation.
+	Applied bool `yaml:"applied,omitempty"`
+}
+
+// MatchCheck passes when the object contains Fields (a partial object, like a
+// kuttl assert: maps match by subset, lists element by element).
+type MatchCheck struct {
+	Kind   string         `yaml:"kind"`
+	Name   string         `yaml:"name"`
+	Fields map[string]any `yaml:"fields"`
+}
+
+// PodsCheck counts the pods that match Selector (a label selector as kubectl -l).
+type PodsCheck struct {
+	Selector string `yaml:"selector"`
+	// Count is the exact number wanted (with Ready: of Ready pods).
+	Count *int `yaml:"count,omitempty"`
+	Ready bool `yaml:"ready,omitempty"`
+	// Owner is KIND or KIND/NAME of the controlling owner every counted pod must have.
+	Owner string `yaml:"owner,omitempty"`
+	// Orphaned requires the counted pods to have no controlling owner.
+	Orphaned bool `yaml:"orphaned,omitempty"`
+	// Name restricts the check to one pod.
+	Name string `yaml:"name,omitempty"`
+	// Image requires every counted pod to run this image in some container.
+	Image string `yaml:"image,omitempty"`
+	// TotalCount is the wanted number of all pods in the namespace (not terminating).
+	TotalCount *int `yaml:"totalCount,omitempty"`
+}
+
+// DeploymentCheck looks at a Deployment's rollout.
+type DeploymentCheck struct {
+	Name string `yaml:"name"`
+	// Revision is the deployment.kubernetes.io/revision annotation.
+	Revision string `yaml:"revision,omitempty"`
+	// Container and Image: the template's image of that container.
+	Container string `yaml:"container,omitempty"`
+	Image     string `yaml:"image,omitempty"`
+	// ReadyReplicas wanted (and all updated).
+	ReadyReplicas *int32 `yaml:"readyReplicas,omitempty"`
+	// ChangeCause requires the kubernetes.io/change-cause annotation to contain it.
+	ChangeCause string `yaml:"changeCause,omitempty"`
+}
+
+// ReplicaSetCheck finds the ReplicaSet of Deployment whose template runs Image (or
+// the one named Name) and checks its replicas and annotations.
+type ReplicaSetCheck struct {
+	Name       string `yaml:"name,omitempty"`
+	Deployment string `yaml:"deployment,omitempty"`
+	Image      string `yaml:"image,omitempty"`
+	// Replicas is the wanted spec.replicas (and ready replicas when > 0).
+	Replicas    *int32            `yaml:"replicas,omitempty"`
+	Annotations map[string]string `yaml:"annotations,omitempty"`
+	// Original requires the ReplicaSet to be the one created at revision 1
+	// (its revision-history annotation lists 1).
+	Original bool `yaml:"original,omitempty"`
+	// Selector is the wanted selector in kubectl's string form.
+	Selector string `yaml:"selector,omitempty"`
+}
+
+// ServiceCheck looks at a Service's spec and status.
+type ServiceCheck struct {
+	Name                  string `yaml:"name"`
+	Type                  string `yaml:"type,omitempty"`
+	Port                  int32  `yaml:"port,omitempty"`
+	TargetPort            int32  `yaml:"targetPort,omitempty"`
+	PortName              string `yaml:"portName,omitempty"`
+	NodePort              int32  `yaml:"nodePort,omitempty"`
+	AnyNodePort           bool   `yaml:"anyNodePort,omitempty"`
+	SessionAffinity       string `yaml:"sessionAffinity,omitempty"`
+	ExternalTrafficPolicy string `yaml:"externalTrafficPolicy,omitempty"`
+	HealthCheckNodePort   bool   `yaml:"healthCheckNodePort,omitempty"`
+	ExternalName          string `yaml:"externalName,omitempty"`
+	Selector              string `yaml:"selector,omitempty"`
+	// LoadBalancerAddress requires status.loadBalancer.ingress to hold an address.
+	LoadBalancerAddress bool `yaml:"loadBalancerAddress,omitempty"`
+	// NoClusterIP requires that no cluster IP is allocated (ExternalName).
+	NoClusterIP bool `yaml:"noClusterIP,omitempty"`
+	// Annotations the Service must carry.
+	Annotations map[string]string `yaml:"annotations,omitempty"`
+}
+
+// EndpointsCheck counts the ready endpoints of a Service (EndpointSlices).
+type EndpointsCheck struct {
+	Service string `yaml:"service"`
+	Count   int    `yaml:"count"`
+	Port    int32  `yaml:"port,omitempty"`
+}
+
+// HTTPCheck requests URL from kindlab's helper pod inside the cluster. URL may use
+// {pod:NAME} for a pod's IP and {svc:NAME} for a Service's cluster IP.
+type HTTPCheck struct {
+	URL      string `yaml:"url"`
+	Contains string `yaml:"contains,omitempty"`
+	// Requests is how many requests to send (default 1).
+	Requests int `yaml:"requests,omitempty"`
+	// DistinctAtLeast: the replies come from at least this many pods (different
+	// "Hello, <hostname>" lines).
+	DistinctAtLeast int `yaml:"distinctAtLeast,omitempty"`
+	// SamePod: every reply comes from one pod.
+	SamePod bool `yaml:"samePod,omitempty"`
+}
+
+// HostHTTPCheck requests a Service from the learner's machine.
+type HostHTTPCheck struct {
+	Service string `yaml:"service"`
+	// Via is nodePort (the node's address), hostPort (127.0.0.1 mapped port) or
+	// loadBalancer (status.loadBalancer.ingress).
+	Via      string `yaml:"via"`
+	Path     string `yaml:"path,omitempty"`
+	Contains string `yaml:"contains,omitempty"`
+}
+
+// DNSCheck resolves Name from inside the cluster.
+type DNSCheck struct {
+	Name  string `yaml:"name"`
+	CNAME string `yaml:"cname,omitempty"`
+	// Address requires an A record (any) when true.
+	Address bool `yaml:"address,omitempty"`
+}
+
+// ExecCheck runs Command in a container of a pod in the cluster (never on the
+// learner's machine) and looks for Contains in its output.
+type ExecCheck struct {
+	Pod       string   `yaml:"pod"`
+	Container string   `yaml:"container,omitempty"`
+	Command   []string `yaml:"command"`
+	Contains  string   `yaml:"contains"`
+}
+
+// AnswerCheck asks the learner for a value only a read-only command shows, and
+// compares it with the cluster's truth.
+type AnswerCheck struct {
+	Question Text `yaml:"question"`
+	// Truth is one of: podIP, podHostname, podNode, serviceClusterIP, serviceNodePort,
+	// with Object naming the pod or Service.
+	Truth  string `yaml:"truth"`
+	Object string `yaml:"object"`
+}
+
+// KindName returns the name of the check's kind ("" when none or several are set).
+func (c *Check) KindName() string {
+	var names []string
+	add := func(set bool, n string) {
+		if set {
+			names = append(names, n)
+		}
+	}
+	add(c.Exists != nil, "exists")
+	add(c.Absent != nil, "absent")
+	add(c.Match != nil, "match")
+	add(c.Pods != nil, "pods")
+	add(c.Deployment != nil, "deployment")
+	add(c.ReplicaSet != nil, "replicaSet")
+	add(c.Service != nil, "service")
+	add(c.Endpoints != nil, "endpoints")
+	add(c.HTTP != nil, "http")
+	add(c.HostHTTP != nil, "hostHTTP")
+	add(c.DNS != nil, "dns")
+	add(c.Exec != nil, "exec")
+	add(c.Answer != nil, "answer")
+	if len(names) != 1 {
+		return ""
+	}
+	return names[0]
+}

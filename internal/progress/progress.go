@@ -1,0 +1,160 @@
+// Package progress keeps a learner's progress per cluster and lab in the user's
+// state directory: which steps are done and the answers typed. Writes are atomic;
+// a corrupt file is set aside with a warning, never a crash.
+package progress
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+)
+
+// LabProgress is one lab's progress.
+type LabProgress struct {
+	Done    []string          `json:"done,omitempty"`
+	Current string            `json:"current,omitempty"`
+	Answers map[string]string `json:"answers,omitempty"`
+	Hints   map[string]int    `json:"hints,omitempty"`
+	Updated time.Time         `json:"updated"`
+}
+
+// File is the progress of one cluster.
+type File struct {
+	Version int                     `json:"version"`
+	Labs    map[string]*LabProgress `json:"labs"`
+}
+
+// Store reads and writes the progress file of one cluster.
+type Store struct {
+	mu   sync.Mutex
+	path string
+	// Warning is set when a corrupt file was set aside on Load.
+	Warning string
+}
+
+// DefaultDir is where progress lives: $XDG_STATE_HOME/kindlab or ~/.local/state/kindlab.
+func DefaultDir() (string, error) {
+	if d := os.Getenv("KINDLAB_STATE_DIR"); d != "" {
+		return d, nil
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "kindlab"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(home, ".local", "state", "kindlab"), nil
+}
+
+// Open returns the store of cluster under dir.
+func Open(dir, cluster string) *Store {
+	return &Store{path: filepath.Join(dir, cluster, "progress.json")}
+}
+
+// Path is the file's location.
+func (s *Store) Path() string { return s.path }
+
+// Load reads the file; a missing file is empty progress.
+func (s *Store) Load() (*File, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.load()
+}
+
+func (s *Store) load() (*File, error) {
+	f := &File{Version: 1, Labs: map[string]*LabProgress{}}
+	data, err := os.ReadFile(s.path)
+	if os.IsNotExist(err) {
+		return f, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(data, f); err != nil || f.Labs == nil {
+		aside := fmt.Sprintf("%s.corrupt-%s", s.path, time.Now().Format("20060102-150405"))
+		if rerr := os.Rename(s.path, aside); rerr != nil {
+			return nil, fmt.Errorf("progress file %s is corrupt (%v) and cannot be set aside: %w", s.path, err, rerr)
+		}
+		s.Warning = fmt.Sprintf("progress file was corrupt; set aside as %s and started fresh", aside)
+		return &File{Version: 1, Labs: map[string]*LabProgress{}}, nil
+	}
+	return f, nil
+}
+
+// Update changes one lab's progress and writes the file atomically.
+func (s *Store) Update(labID string, fn func(*LabProgress)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.load()
+	if err != nil {
+		return err
+	}
+	lp := f.Labs[labID]
+	if lp == nil {
+		lp = &LabProgress{}
+		f.Labs[labID] = lp
+	}
+	fn(lp)
+	lp.Updated = time.Now().UTC()
+	return s.write(f)
+}
+
+// Clear removes one lab's progress (reset), or all with labID "".
+func (s *Store) Clear(labID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := s.load()
+	if err != nil {
+		return err
+	}
+	if labID == "" {
+		f.Labs = map[string]*LabProgress{}
+	} else {
+		delete(f.Labs, labID)
+	}
+	return s.write(f)
+}
+
+func (s *Store) write(f *File) error {
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".progress-*.json")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), s.path)
+}
+
+// MarkDone records a step as done.
+func (lp *LabProgress) MarkDone(step string) {
+	if !slices.Contains(lp.Done, step) {
+		lp.Done = append(lp.Done, step)
+	}
+}
+
+// IsDone reports whether a step is done.
+func (lp *LabProgress) IsDone(step string) bool { return lp != nil && slices.Contains(lp.Done, step) }
