@@ -133,4 +133,3 @@ func (e *Evaluator) endpoints(c *lab.EndpointsCheck) (Status, string, []string) 
 	}
 	return Pass, e.m.f("Service %s has %d ready endpoints", "서비스 %s 의 준비된 엔드포인트: %d 개", c.Service, len(ready)), limit(ev)
 }
-

@@ -14,8 +14,8 @@ import (
 
 	"github.com/kindlab/kindlab/internal/check"
 	"github.com/kindlab/kindlab/internal/cluster"
-	"github.com/kindlab/kindlab/internal/images"
 	"github.com/kindlab/kindlab/internal/engine"
+	"github.com/kindlab/kindlab/internal/images"
 	"github.com/kindlab/kindlab/internal/lab"
 	"github.com/kindlab/kindlab/internal/progress"
 	"github.com/kindlab/kindlab/labs"

@@ -6,9 +6,9 @@ package engine
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
-	"io"
 	"sync"
 	"time"
 
