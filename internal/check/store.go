@@ -26,6 +26,7 @@ type Store struct {
 	svc     cache.SharedIndexInformer
 	slices  cache.SharedIndexInformer
 	events  cache.SharedIndexInformer
+	stop    context.CancelFunc
 }
 
 // NewStore watches namespace ns. Call Start before reading.
@@ -44,7 +45,9 @@ func NewStore(cs kubernetes.Interface, ns string) *Store {
 
 // Start begins watching and waits until the cache is filled.
 func (s *Store) Start(ctx context.Context) error {
-	s.factory.Start(ctx.Done())
+	run, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	s.factory.Start(run.Done())
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for typ, ok := range s.factory.WaitForCacheSync(ctx.Done()) {
@@ -55,8 +58,13 @@ func (s *Store) Start(ctx context.Context) error {
 	return nil
 }
 
-// Shutdown stops the watches.
-func (s *Store) Shutdown() { s.factory.Shutdown() }
+// Shutdown stops the watches and waits until they have stopped.
+func (s *Store) Shutdown() {
+	if s.stop != nil {
+		s.stop()
+	}
+	s.factory.Shutdown()
+}
 
 // OnChange calls fn after any change of a watched object.
 func (s *Store) OnChange(fn func()) {

@@ -201,7 +201,7 @@ func (b *Builder) buildLabImages(ctx context.Context) error {
 func (b *Builder) buildNode(ctx context.Context) error {
 	kver := b.opts.KubernetesVersion
 	name := fmt.Sprintf("kindlab-build-%d-%d", time.Now().Unix(), rand.IntN(1<<20))
-	if err := b.run.Run(ctx, "docker", "run", "-d", "--name", name, "--entrypoint=sleep", "--network=none",
+	if err := b.run.Run(ctx, "docker", "run", "-d", "--init", "--name", name, "--entrypoint=sleep", "--network=none",
 		"--security-opt", "seccomp=unconfined", baseImage, "infinity"); err != nil {
 		return err
 	}
