@@ -133,7 +133,7 @@ func deployment(rev, image string, ready int32) *appsv1.Deployment {
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: "my-nginx-deployment", Namespace: ns, UID: "d1",
 			Annotations: map[string]string{revisionAnnotation: rev, "kubernetes.io/change-cause": "kubectl set image deployment my-nginx-deployment nginx=" + image + " --record=true"}},
-		Spec: appsv1.DeploymentSpec{Replicas: ptr(int32(3)), Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "nginx", Image: image}}}}},
+		Spec:   appsv1.DeploymentSpec{Replicas: ptr(int32(3)), Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "nginx", Image: image}}}}},
 		Status: appsv1.DeploymentStatus{Replicas: ready, ReadyReplicas: ready, UpdatedReplicas: ready},
 	}
 }
