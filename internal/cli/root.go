@@ -132,6 +132,7 @@ func NewRootCommand(s Streams) *cobra.Command {
 	addUpFlags(root, upOpts)
 	root.Args = cobra.NoArgs
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return runUp(cmd, g, s, upOpts) }
+	markUsageErrors(root)
 	return root
 }
 
@@ -144,4 +145,21 @@ func defaultCacheDir() (string, error) {
 		return "", fmt.Errorf("no cache directory (set KINDLAB_CACHE_DIR): %w", err)
 	}
 	return filepath.Join(base, "kindlab"), nil
+}
+
+// markUsageErrors makes bad flags and arguments exit 2 ("could not do the job"),
+// like every other input error, in every command of the tree.
+func markUsageErrors(c *cobra.Command) {
+	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cannot(err) })
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				return cannot(err)
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		markUsageErrors(sub)
+	}
 }

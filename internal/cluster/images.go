@@ -1,9 +1,11 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os/exec"
+	"strings"
 	"time"
 
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
@@ -24,11 +26,9 @@ func (m *Manager) ensureLabImages(ctx context.Context, name string) error {
 		return err
 	}
 	for _, n := range ns {
-		var missing []string
-		for _, img := range images.LabImages {
-			if _, err := nodeutils.ImageID(n, images.ContainerdName(img)); err != nil {
-				missing = append(missing, img)
-			}
+		missing, err := missingImages(n)
+		if err != nil {
+			return err
 		}
 		if len(missing) == 0 {
 			continue
@@ -57,4 +57,23 @@ func loadFromDocker(ctx context.Context, n nodes.Node, imgs []string) error {
 		return fmt.Errorf("docker save %v: %w", imgs, err)
 	}
 	return loadErr
+}
+
+// missingImages lists the lab images a node lacks, in one call to containerd.
+func missingImages(n nodes.Node) ([]string, error) {
+	var out bytes.Buffer
+	if err := n.Command("ctr", "--namespace=k8s.io", "images", "list", "-q").SetStdout(&out).Run(); err != nil {
+		return nil, fmt.Errorf("list images in node %s: %w", n.String(), err)
+	}
+	have := map[string]bool{}
+	for _, ref := range strings.Fields(out.String()) {
+		have[ref] = true
+	}
+	var missing []string
+	for _, img := range images.LabImages {
+		if !have[images.ContainerdName(img)] {
+			missing = append(missing, img)
+		}
+	}
+	return missing, nil
 }

@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 
 	"github.com/kindlab/kindlab/internal/images"
 	"github.com/kindlab/kindlab/internal/kube"
@@ -119,13 +118,9 @@ func (m *Manager) Status(ctx context.Context, name string) (Status, error) {
 	}
 	st.SystemPods = fmt.Sprintf("%d/%d Ready", ready, total)
 	if ns, err := m.provider.ListNodes(name); err == nil && len(ns) > 0 {
-		have := 0
-		for _, img := range images.LabImages {
-			if _, err := nodeutils.ImageID(ns[0], images.ContainerdName(img)); err == nil {
-				have++
-			}
+		if missing, err := missingImages(ns[0]); err == nil {
+			st.LabImages = fmt.Sprintf("%d/%d loaded", len(images.LabImages)-len(missing), len(images.LabImages))
 		}
-		st.LabImages = fmt.Sprintf("%d/%d loaded", have, len(images.LabImages))
 	}
 	st.Ready = readyNodes == len(nodes.Items) && len(nodes.Items) > 0 && ready == total && total > 0
 	if !st.Ready {
