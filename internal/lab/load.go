@@ -73,7 +73,9 @@ func Load(labsFS, manifestsFS fs.FS) (*Set, error) {
 		l, err := Parse("labs/"+f, data)
 		if err != nil {
 			errs = append(errs, err)
-			continue
+			if l == nil {
+				continue
+			}
 		}
 		if dir := path.Dir(f); l.ID != dir {
 			errs = append(errs, &FileError{File: l.Source, Msg: fmt.Sprintf("id %q must match its directory %q", l.ID, dir)})

@@ -1,0 +1,133 @@
+package lab
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/kindlab/kindlab/labs"
+	"github.com/kindlab/kindlab/manifests"
+)
+
+func TestShippedLabsLoad(t *testing.T) {
+	t.Parallel()
+	set, err := Load(labs.FS, manifests.FS)
+	if err != nil {
+		t.Fatalf("shipped labs: %v", err)
+	}
+	want := []string{"pod", "sidecar", "replicaset", "labels", "match-expressions", "deployment",
+		"service-clusterip", "service-nodeport", "service-loadbalancer", "service-externalname"}
+	if len(set.Labs) != len(want) {
+		t.Fatalf("got %d labs, want %d", len(set.Labs), len(want))
+	}
+	for i, id := range want {
+		if set.Labs[i].ID != id {
+			t.Errorf("lab %d is %q, want %q (labs are ordered by order:)", i, set.Labs[i].ID, id)
+		}
+	}
+	for _, l := range set.Labs {
+		for _, f := range l.Files {
+			data, err := set.Manifest(l.ID, f)
+			if err != nil || strings.Contains(string(data), "containers:") && !strings.Contains(string(data), "imagePullPolicy: IfNotPresent") {
+				t.Errorf("%s/%s: every container must use local images (IfNotPresent): %v", l.ID, f, err)
+			}
+		}
+	}
+}
+
+const goodLab = `apiVersion: kindlab.dev/v1alpha1
+kind: Lab
+id: demo
+order: 1
+title: {ko: 데모, en: Demo}
+goal: {ko: 목표, en: Goal}
+files: [pod.yaml]
+cleanup:
+  - {kind: Pod, name: p}
+steps:
+  - id: one
+    title: {ko: 하나, en: One}
+    instructions: {ko: 적용하세요, en: Apply it}
+    checks:
+      - id: exists
+        title: {ko: 있음, en: exists}
+        exists: {kind: Pod, name: p}
+    hints:
+      - {ko: 힌트, en: hint}
+    solution:
+      commands: [kubectl apply -f pod.yaml]
+      actions:
+        - apply: pod.yaml
+`
+
+func TestParseGood(t *testing.T) {
+	t.Parallel()
+	l, err := Parse("labs/demo/lab.yaml", []byte(goodLab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Steps[0].Checks[0].KindName() != "exists" || l.Title.In("ko") != "데모" || l.Title.In("en") != "Demo" {
+		t.Errorf("decoded %+v", l)
+	}
+}
+
+func TestParseReportsEveryProblemWithItsLine(t *testing.T) {
+	t.Parallel()
+	bad := strings.NewReplacer(
+		"order: 1", "order: 1\ncolour: blue", // unknown field, line 5
+		"exists: {kind: Pod, name: p}", "exists: {kind: Pod, name: p}\n        absent: {kind: Widget, name: p}", // two kinds
+		"- apply: pod.yaml", "- apply: other.yaml", // not a lab file
+		"en: Apply it", "en: \"\"", // missing English
+	).Replace(goodLab)
+	_, err := Parse("labs/demo/lab.yaml", []byte(bad))
+	if err == nil {
+		t.Fatal("no error for a broken lab")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"labs/demo/lab.yaml:5: field colour not found",
+		"must set exactly one kind",
+		`apply "other.yaml": not in the lab's files`,
+		"step instructions needs both ko and en",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	for _, line := range strings.Split(msg, "\n") {
+		if !strings.HasPrefix(line, "labs/demo/lab.yaml:") {
+			t.Errorf("problem without file and line: %q", line)
+		}
+	}
+}
+
+func TestLoadChecksIDsAndFiles(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{"wrongdir/lab.yaml": {Data: []byte(goodLab)}}
+	_, err := Load(fsys, fstest.MapFS{})
+	if err == nil || !strings.Contains(err.Error(), `id "demo" must match its directory "wrongdir"`) || !strings.Contains(err.Error(), `file "pod.yaml" is not in manifests/demo/`) {
+		t.Errorf("Load = %v", err)
+	}
+	if _, err := Load(fstest.MapFS{}, fstest.MapFS{}); err == nil {
+		t.Error("no labs must be an error")
+	}
+}
+
+func TestBrokenPackInTestdata(t *testing.T) {
+	t.Parallel()
+	_, err := Load(os.DirFS("../../testdata/broken-pack/labs"), os.DirFS("../../testdata/broken-pack/manifests"))
+	if err == nil || !strings.Contains(err.Error(), "labs/broken/lab.yaml:") {
+		t.Errorf("broken pack: %v", err)
+	}
+}
+
+func TestTextFallback(t *testing.T) {
+	t.Parallel()
+	if got := (Text{En: "only en"}).In("ko"); got != "only en" {
+		t.Errorf("ko falls back to en: %q", got)
+	}
+	if got := (Text{Ko: "한국어"}).In("en"); got != "한국어" {
+		t.Errorf("en falls back to ko: %q", got)
+	}
+}
