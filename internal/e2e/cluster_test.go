@@ -68,6 +68,10 @@ func createCluster(t *testing.T, ctx context.Context, m *cluster.Manager, name s
 }
 
 func clients(t *testing.T, m *cluster.Manager, name string) (*rest.Config, kubernetes.Interface) {
+	return clientsB(t, m, name)
+}
+
+func clientsB(t testing.TB, m *cluster.Manager, name string) (*rest.Config, kubernetes.Interface) {
 	t.Helper()
 	kc, err := m.Kubeconfig(name)
 	if err != nil {

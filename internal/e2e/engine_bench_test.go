@@ -1,0 +1,148 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/kindlab/kindlab/internal/check"
+	"github.com/kindlab/kindlab/internal/cluster"
+	"github.com/kindlab/kindlab/internal/engine"
+	"github.com/kindlab/kindlab/internal/images"
+	"github.com/kindlab/kindlab/internal/lab"
+	"github.com/kindlab/kindlab/labs"
+	"github.com/kindlab/kindlab/manifests"
+)
+
+func percentile(ds []time.Duration, p float64) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[int(float64(len(s)-1)*p)]
+}
+
+// BenchmarkLabEngine measures, on one real cluster: the verdict latency from a
+// kubectl command to a changed check result (p50/p95 over 20 changes), solving and
+// checking the whole chapter, `reset LAB` and, last, `reset --hard`.
+func BenchmarkLabEngine(b *testing.B) {
+	ctx := context.Background()
+	set, err := lab.Load(labs.FS, manifests.FS)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := cluster.New(cluster.Options{})
+	name := "kindlab-bench-labs"
+	_ = m.Delete(ctx, name, "")
+	dir := b.TempDir()
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := m.Create(ctx, cluster.CreateOptions{Name: name, KubeconfigPath: kubeconfig}); err != nil {
+		b.Fatal(err)
+	}
+	defer m.Delete(context.Background(), name, kubeconfig)
+	kc, _ := m.Kubeconfig(name)
+	os.WriteFile(kubeconfig, []byte(kc), 0o600)
+	cfg, _ := clientsB(b, m, name)
+	sess, err := engine.Open(ctx, set, engine.Target{Config: cfg, Namespace: "default", HostPort: m.HostPort(ctx, name),
+		NodeAddress: func(ctx context.Context) (string, error) { return m.NodeAddress(ctx, name) }}, "en")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sess.Close()
+	kubectl := filepath.Join(cacheDir(), "bin", images.DefaultKubernetesVersion, "kubectl")
+
+	b.Run("verdict-latency", func(b *testing.B) {
+		manifest := filepath.Join(dir, "svc.yaml")
+		os.WriteFile(manifest, []byte("apiVersion: v1\nkind: Service\nmetadata:\n  name: latency-probe\nspec:\n  ports: [{port: 80}]\n"), 0o644)
+		st := &lab.Step{ID: "latency", Checks: []lab.Check{{ID: "svc", Exists: &lab.ObjectCheck{Kind: "Service", Name: "latency-probe"}}}}
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		ch := make(chan []check.Result, 16)
+		go sess.Watch(wctx, st, time.Hour, ch)
+		<-ch // the first verdict
+		var lat []time.Duration
+		for i := 0; i < 20*b.N; i++ {
+			verb := []string{"apply", "-f", manifest}
+			want := check.Pass
+			if i%2 == 1 {
+				verb, want = []string{"delete", "-f", manifest, "--wait=false"}, check.Fail
+			}
+			start := time.Now()
+			cmd := exec.Command(kubectl, append([]string{"--kubeconfig", kubeconfig}, verb...)...)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				b.Fatalf("kubectl %v: %v %s", verb, err, out)
+			}
+			for rs := range ch {
+				if rs[0].Status == want {
+					lat = append(lat, time.Since(start))
+					break
+				}
+			}
+		}
+		b.ReportMetric(float64(percentile(lat, 0.5).Milliseconds()), "p50-ms")
+		b.ReportMetric(float64(percentile(lat, 0.95).Milliseconds()), "p95-ms")
+	})
+
+	var resetLab time.Duration
+	b.Run("solve-and-check-chapter", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			for _, l := range set.Labs {
+				sess.SetAnswers(nil)
+				for j := range l.Steps {
+					st := &l.Steps[j]
+					if needsLoadBalancer[l.ID] && hasLBCheck(st) {
+						break
+					}
+					if err := sess.Setup(ctx, l, st); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := sess.Solve(ctx, l, st, 3*time.Minute); err != nil {
+						b.Fatalf("%s/%s: %v", l.ID, st.ID, err)
+					}
+				}
+				b.StopTimer()
+				start := time.Now()
+				if err := sess.Reset(ctx, l); err != nil {
+					b.Fatal(err)
+				}
+				resetLab += time.Since(start)
+				b.StartTimer()
+			}
+		}
+	})
+
+	b.Run("reset-lab", func(b *testing.B) {
+		// The deployment lab left solved, then reset: its Deployment, ReplicaSets, pods.
+		l, _ := set.Get("deployment")
+		var total time.Duration
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			for j := range l.Steps[:3] {
+				if _, err := sess.Solve(ctx, l, &l.Steps[j], 3*time.Minute); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StartTimer()
+			start := time.Now()
+			if err := sess.Reset(ctx, l); err != nil {
+				b.Fatal(err)
+			}
+			total += time.Since(start)
+		}
+		b.ReportMetric(total.Seconds()/float64(b.N), "s/reset")
+	})
+
+	b.Run("reset-hard", func(b *testing.B) {
+		bin := buildKindlab(b)
+		for i := 0; i < b.N; i++ {
+			d, _ := runKindlab(b, bin, "reset", "--hard", "--cluster", name)
+			b.ReportMetric(d.Seconds(), "s/reset")
+		}
+	})
+	fmt.Fprintf(os.Stderr, "reset of every lab after solving it: %s in total\n", resetLab.Round(100*time.Millisecond))
+}
