@@ -67,6 +67,7 @@ type clusterCreateOptions struct {
 	hostPort          int
 	wait              time.Duration
 	retain            bool
+	noLoadBalancer    bool
 }
 
 func newClusterCreateCommand(g *Globals, s Streams) *cobra.Command {
@@ -85,6 +86,7 @@ cluster (unless --retain).`,
 			err := m.Create(cmd.Context(), cluster.CreateOptions{
 				Name: g.Cluster, Image: o.image, KubernetesVersion: o.kubernetesVersion,
 				HostPort: o.hostPort, Wait: o.wait, Retain: o.retain, KubeconfigPath: g.Kubeconfig,
+				NoLoadBalancer: o.noLoadBalancer,
 			})
 			if err != nil {
 				return clusterError(err)
@@ -98,6 +100,7 @@ cluster (unless --retain).`,
 	cmd.Flags().IntVar(&o.hostPort, "host-port", cluster.DefaultHostPort, "host port on 127.0.0.1 for NodePort 31000 (0: none)")
 	cmd.Flags().DurationVar(&o.wait, "wait", 5*time.Minute, "how long to wait for the system pods")
 	cmd.Flags().BoolVar(&o.retain, "retain", false, "keep the node if creation fails (for debugging)")
+	cmd.Flags().BoolVar(&o.noLoadBalancer, "no-load-balancer", false, "do not install MetalLB (LoadBalancer Services stay <pending>)")
 	return cmd
 }
 

@@ -125,6 +125,7 @@ func NewRootCommand(s Streams) *cobra.Command {
 		newSolveCommand(g, s),
 		newAnswerCommand(g, s),
 		newResetCommand(g, s),
+		newTUICommand(g, s),
 		newVersionCommand(s),
 	)
 	// Until the lab UI exists, plain `kindlab` runs the main job: up.

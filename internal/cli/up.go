@@ -42,6 +42,7 @@ func addUpFlags(cmd *cobra.Command, o *upOptions) {
 	f.DurationVar(&o.create.wait, "wait", 5*time.Minute, "how long to wait for the system pods")
 	f.BoolVar(&o.noFix, "no-fix", false, "do not install or start Docker; only report what is missing")
 	f.BoolVar(&o.recreate, "recreate", false, "delete the cluster first if it exists")
+	f.BoolVar(&o.create.noLoadBalancer, "no-load-balancer", false, "do not install MetalLB (LoadBalancer Services stay <pending>)")
 }
 
 func runUp(cmd *cobra.Command, g *Globals, s Streams, o *upOptions) error {
@@ -82,6 +83,7 @@ func runUp(cmd *cobra.Command, g *Globals, s Streams, o *upOptions) error {
 		err := m.Create(ctx, cluster.CreateOptions{
 			Name: g.Cluster, Image: o.create.image, KubernetesVersion: o.create.kubernetesVersion,
 			HostPort: o.create.hostPort, Wait: o.create.wait, KubeconfigPath: g.Kubeconfig,
+			NoLoadBalancer: o.create.noLoadBalancer,
 		})
 		if err != nil {
 			return clusterError(err)

@@ -90,6 +90,8 @@ type CreateOptions struct {
 	Retain bool
 	// KubeconfigPath is where kind writes the kubeconfig; empty means the default.
 	KubeconfigPath string
+	// NoLoadBalancer skips installing MetalLB.
+	NoLoadBalancer bool
 }
 
 // CheckDocker returns ErrDockerDown when the daemon does not answer.
@@ -200,14 +202,29 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 	if wait == 0 {
 		wait = 5 * time.Minute
 	}
+	// MetalLB installs while the system pods start: neither waits for the other.
+	lbDone := make(chan error, 1)
+	if o.NoLoadBalancer {
+		lbDone <- nil
+	} else {
+		go func() {
+			start := time.Now()
+			const step = "Installing the load balancer (MetalLB)"
+			m.emit(Progress{Step: step})
+			err := m.installLoadBalancer(ctx, o.Name, cs)
+			m.emit(Progress{Step: step, Done: err == nil, Failed: err != nil, Elapsed: time.Since(start)})
+			lbDone <- err
+		}()
+	}
 	start := time.Now()
 	m.emit(Progress{Step: "Waiting for every system pod to be Ready"})
 	if err := kube.WaitSystemPodsReady(ctx, cs, wait); err != nil {
 		m.emit(Progress{Step: "Waiting for every system pod to be Ready", Failed: true, Elapsed: time.Since(start)})
+		<-lbDone
 		return err
 	}
 	m.emit(Progress{Step: "Waiting for every system pod to be Ready", Done: true, Elapsed: time.Since(start)})
-	return nil
+	return <-lbDone
 }
 
 func portFree(port int) error {

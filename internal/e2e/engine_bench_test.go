@@ -95,9 +95,6 @@ func BenchmarkLabEngine(b *testing.B) {
 				sess.SetAnswers(nil)
 				for j := range l.Steps {
 					st := &l.Steps[j]
-					if needsLoadBalancer[l.ID] && hasLBCheck(st) {
-						break
-					}
 					if err := sess.Setup(ctx, l, st); err != nil {
 						b.Fatal(err)
 					}

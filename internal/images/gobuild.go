@@ -200,3 +200,27 @@ func hashStrings(parts []string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
+
+// buildMetalLB builds MetalLB's controller and speaker from go.universe.tf/metallb
+// and keeps its native manifest (CRDs, RBAC, workloads) from the same module.
+func (b *Builder) buildMetalLB(ctx context.Context) error {
+	const mod = "go.universe.tf/metallb"
+	for _, cmd := range []string{"controller", "speaker"} {
+		if err := b.goInstall(ctx, mod+"/"+cmd+"@"+MetalLBVersion, b.dir("bin", b.opts.KubernetesVersion, cmd)); err != nil {
+			return err
+		}
+	}
+	out, err := b.goOutput(ctx, "", "mod", "download", "-json", mod+"@"+MetalLBVersion)
+	if err != nil {
+		return err
+	}
+	var m struct{ Dir, Error string }
+	if err := json.Unmarshal([]byte(out), &m); err != nil || m.Dir == "" {
+		return fmt.Errorf("go mod download %s: %s", mod, m.Error)
+	}
+	data, err := os.ReadFile(filepath.Join(m.Dir, "config", "manifests", "metallb-native.yaml"))
+	if err != nil {
+		return fmt.Errorf("MetalLB's manifest: %w", err)
+	}
+	return writeFileAtomic(b.dir("src", "metallb-native.yaml"), data, 0o644)
+}

@@ -16,6 +16,12 @@ const (
 	Debug        = "alicek106/ubuntu:curl"
 	// CNIInstall runs kindlab's single-node CNI DaemonSet.
 	CNIInstall = "kindlab/cni-install:v1"
+	// MetalLBVersion is the load-balancer implementation built into the node image.
+	// v0.16.x needs github.com/metallb/frr-k8s v0.0.25 or newer, which the module
+	// proxy does not serve; v0.15.3 builds from what it serves.
+	MetalLBVersion = "v0.15.3"
+	// MetalLBManifest is where the node image keeps MetalLB's manifest.
+	MetalLBManifest = "/kind/manifests/kindlab-metallb.yaml"
 	// userlandImage is the Debian userland shared by kube-proxy and the lab images.
 	userlandImage = "kindlab/userland:bookworm"
 	baseImage     = "kindlab/base:bookworm"
@@ -35,3 +41,6 @@ func ContainerdName(name string) string {
 	}
 	return "docker.io/" + name
 }
+
+// MetalLBImages are MetalLB's controller and speaker, under the names its manifest uses.
+var MetalLBImages = []string{"quay.io/metallb/controller:" + MetalLBVersion, "quay.io/metallb/speaker:" + MetalLBVersion}

@@ -136,6 +136,10 @@ func (b *Builder) buildComponents(ctx context.Context) error {
 			map[string]string{"pause": bin("pause")}},
 		{[]string{CNIInstall}, "FROM scratch\nCOPY cniinstall /cni-install\nENTRYPOINT [\"/cni-install\"]\n",
 			map[string]string{"cniinstall": bin("cniinstall")}},
+		{[]string{MetalLBImages[0]}, "FROM scratch\nCOPY controller /controller\nENTRYPOINT [\"/controller\"]\n",
+			map[string]string{"controller": bin("controller")}},
+		{[]string{MetalLBImages[1]}, "FROM scratch\nCOPY speaker /speaker\nENTRYPOINT [\"/speaker\"]\n",
+			map[string]string{"speaker": bin("speaker")}},
 	}
 	for _, bd := range builds {
 		if err := b.buildImage(ctx, bd.tags, bd.dockerfile, bd.files); err != nil {
@@ -221,6 +225,9 @@ func (b *Builder) buildNode(ctx context.Context) error {
 	}
 	cniManifest := strings.ReplaceAll(string(cni), "@CNI_IMAGE@", ContainerdName(CNIInstall))
 	if err := exec("mkdir", "-p", "/kind/manifests"); err != nil {
+		return err
+	}
+	if err := b.run.Run(ctx, "docker", "cp", b.dir("src", "metallb-native.yaml"), name+":"+MetalLBManifest); err != nil {
 		return err
 	}
 	for path, content := range map[string]string{"/kind/version": kver, "/kind/manifests/default-cni.yaml": cniManifest} {

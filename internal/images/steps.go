@@ -100,6 +100,14 @@ func (b *Builder) steps() []step {
 			},
 		},
 		{
+			name:   "metallb",
+			inputs: func() []string { return []string{MetalLBVersion} },
+			present: func(context.Context) bool {
+				return exists(bin("controller"), bin("speaker"), b.dir("src", "metallb-native.yaml"))
+			},
+			build: b.buildMetalLB,
+		},
+		{
 			name:    "kindlab programs",
 			inputs:  func() []string { return []string{hashFS(embedded, "programs")} },
 			present: func(context.Context) bool { return exists(bin("pause"), bin("echohostname"), bin("cniinstall")) },
@@ -140,7 +148,7 @@ func (b *Builder) steps() []step {
 		{
 			name: "component images",
 			inputs: func() []string {
-				return append([]string{b.keys["kubernetes binaries"], b.keys["etcd"], b.keys["coredns"], b.keys["kindlab programs"], b.keys["userland image"], b.sandboxImage}, b.kubeadmList...)
+				return append([]string{b.keys["kubernetes binaries"], b.keys["etcd"], b.keys["coredns"], b.keys["metallb"], b.keys["kindlab programs"], b.keys["userland image"], b.sandboxImage}, b.kubeadmList...)
 			},
 			present: func(ctx context.Context) bool { return b.imagesPresent(b.componentTags()...)(ctx) },
 			build:   b.buildComponents,
@@ -228,6 +236,7 @@ func tagOf(image string) string { return image[strings.LastIndex(image, ":")+1:]
 
 func (b *Builder) componentTags() []string {
 	tags := append([]string{}, b.kubeadmList...)
+	tags = append(tags, MetalLBImages...)
 	return append(tags, b.sandboxImage, CNIInstall)
 }
 

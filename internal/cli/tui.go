@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
+
+	"github.com/kindlab/kindlab/internal/lab"
+	"github.com/kindlab/kindlab/internal/progress"
+	"github.com/kindlab/kindlab/internal/tui"
+)
+
+type tuiOptions struct {
+	namespace string
+}
+
+// newTUICommand opens the lab UI on an existing cluster. Plain `kindlab` stays
+// `up` until the UI is the default.
+func newTUICommand(g *Globals, s Streams) *cobra.Command {
+	o := &tuiOptions{}
+	cmd := &cobra.Command{
+		Use:   "tui",
+		Short: "Work through the labs in a terminal UI whose checks update as you work",
+		Long: `tui shows the chapter's labs and your progress; open a lab to read its steps
+while its checks follow what you do with kubectl in another terminal. When
+output is not a terminal it prints the lab list instead.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runTUI(cmd, g, s, o) },
+	}
+	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "default", "namespace of the lab's objects")
+	return cmd
+}
+
+func runTUI(cmd *cobra.Command, g *Globals, s Streams, o *tuiOptions) error {
+	ctx := cmd.Context()
+	set, err := loadLabs()
+	if err != nil {
+		return err
+	}
+	ps, err := g.progress()
+	if err != nil {
+		return err
+	}
+	lang := g.lang()
+	if !tui.IsTerminal(s.Out) {
+		// A list needs no cluster: do not ask for one.
+		pf, err := ps.Load()
+		if err != nil {
+			return cannot(err)
+		}
+		if ps.Warning != "" {
+			fmt.Fprintln(s.Err, "warning:", ps.Warning)
+		}
+		return tui.PrintLabs(s.Out, set, pf, lang)
+	}
+	sess, err := g.openSession(ctx, s, set, o.namespace)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	restore, err := logToFile(g)
+	if err != nil {
+		return cannot(err)
+	}
+	defer restore()
+	opts := tui.Options{Labs: set, Engine: sess, Progress: ps, Lang: lang, In: s.In, Out: s.Out}
+	if home, err := os.UserHomeDir(); err == nil {
+		// The same place `kindlab start` uses, so both find the learner's files.
+		opts.WorkDir = func(l *lab.Lab) string { return filepath.Join(home, "kindlab", l.ID) }
+		opts.WriteFiles = func(l *lab.Lab) error { return writeMissingManifests(set, l, opts.WorkDir(l)) }
+	}
+	return tui.Run(ctx, opts)
+}
+
+// writeMissingManifests writes the lab's manifests into dir, keeping any the
+// learner already has: they may have edited them.
+func writeMissingManifests(set *lab.Set, l *lab.Lab, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, f := range l.Files {
+		path := filepath.Join(dir, f)
+		if _, err := os.Stat(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		data, err := set.Manifest(l.ID, f)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// logToFile sends diagnostics (slog, and client-go's klog) to a file in the state
+// directory while the UI owns the terminal, and returns how to undo it.
+func logToFile(g *Globals) (func(), error) {
+	dir, err := progress.DefaultDir()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "tui.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	level := slog.LevelWarn
+	if g.Verbose {
+		level = slog.LevelDebug
+	}
+	prev := slog.Default()
+	logger := slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(logger)
+	klog.SetSlogLogger(logger)
+	return func() {
+		klog.ClearLogger()
+		slog.SetDefault(prev)
+		f.Close()
+	}, nil
+}

@@ -1,0 +1,145 @@
+package cluster
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/kind/pkg/cluster/nodes"
+
+	"github.com/kindlab/kindlab/internal/images"
+	"github.com/kindlab/kindlab/internal/kube"
+)
+
+const metallbNamespace = "metallb-system"
+
+// installLoadBalancer installs MetalLB (shipped in kindlab's node image) in L2 mode
+// with an address pool at the top of the kind Docker network, away from the node
+// addresses Docker hands out from the bottom, so LoadBalancer addresses answer from
+// the host.
+func (m *Manager) installLoadBalancer(ctx context.Context, name string, cs kubernetes.Interface) error {
+	ns, err := m.provider.ListNodes(name)
+	if err != nil || len(ns) == 0 {
+		return fmt.Errorf("list nodes of %s: %v", name, err)
+	}
+	node := ns[0]
+	if err := node.CommandContext(ctx, "test", "-f", images.MetalLBManifest).Run(); err != nil {
+		m.debug("node image has no " + images.MetalLBManifest + ": LoadBalancer Services will stay <pending>")
+		return nil
+	}
+	if err := nodeKubectl(ctx, node, "", "apply", "--server-side", "--force-conflicts", "-f", images.MetalLBManifest); err != nil {
+		return fmt.Errorf("apply MetalLB: %w", err)
+	}
+	if err := waitPodsReady(ctx, cs, metallbNamespace, 2, 3*time.Minute); err != nil {
+		return fmt.Errorf("MetalLB: %w", err)
+	}
+	pool, err := m.addressPool(ctx)
+	if err != nil {
+		return err
+	}
+	cfg := fmt.Sprintf(`apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata:
+  name: kindlab
+  namespace: %[1]s
+spec:
+  addresses:
+  - %[2]s
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata:
+  name: kindlab
+  namespace: %[1]s
+spec:
+  ipAddressPools:
+  - kindlab
+`, metallbNamespace, pool)
+	// The webhook that validates pools answers a moment after its pod is Ready.
+	var last error
+	err = wait.PollUntilContextTimeout(ctx, time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		last = nodeKubectl(ctx, node, cfg, "apply", "-f", "-")
+		return last == nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("configure MetalLB address pool %s: %v (last: %v)", pool, err, last)
+	}
+	m.debug("MetalLB address pool " + pool)
+	return nil
+}
+
+func nodeKubectl(ctx context.Context, node nodes.Node, stdin string, args ...string) error {
+	cmd := node.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig=/etc/kubernetes/admin.conf"}, args...)...)
+	if stdin != "" {
+		cmd.SetStdin(strings.NewReader(stdin))
+	}
+	var out strings.Builder
+	cmd.SetStdout(&out)
+	cmd.SetStderr(&out)
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%v: %s", err, strings.TrimSpace(out.String()))
+	}
+	return nil
+}
+
+// addressPool is a range near the top of the kind network's IPv4 subnet.
+func (m *Manager) addressPool(ctx context.Context) (string, error) {
+	out, err := m.run.Output(ctx, "docker", "network", "inspect", "kind", "-f", "{{range .IPAM.Config}}{{.Subnet}} {{end}}")
+	if err != nil {
+		return "", fmt.Errorf("inspect the kind network: %w", err)
+	}
+	for _, s := range strings.Fields(out) {
+		if r, ok := poolFor(s); ok {
+			return r, nil
+		}
+	}
+	return "", fmt.Errorf("the kind network has no IPv4 subnet (%q)", out)
+}
+
+// poolFor returns the 50 addresses ending 5 below the broadcast address of an
+// IPv4 subnet of at least /24.
+func poolFor(cidr string) (string, bool) {
+	_, n, err := net.ParseCIDR(cidr)
+	if err != nil || n.IP.To4() == nil {
+		return "", false
+	}
+	if ones, _ := n.Mask.Size(); ones > 24 {
+		return "", false
+	}
+	base := binary.BigEndian.Uint32(n.IP.To4())
+	last := base | ^binary.BigEndian.Uint32(net.IP(n.Mask).To4())
+	ip := func(v uint32) string {
+		b := make(net.IP, 4)
+		binary.BigEndian.PutUint32(b, v)
+		return b.String()
+	}
+	return ip(last-55) + "-" + ip(last-5), true
+}
+
+// waitPodsReady waits until at least min pods exist in ns and all are Ready.
+func waitPodsReady(ctx context.Context, cs kubernetes.Interface, ns string, min int, timeout time.Duration) error {
+	var problems []string
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		problems = problems[:0]
+		for i := range pods.Items {
+			if !kube.PodReady(&pods.Items[i]) {
+				problems = append(problems, pods.Items[i].Name+" ("+kube.PodProblem(&pods.Items[i])+")")
+			}
+		}
+		return len(pods.Items) >= min && len(problems) == 0, nil
+	})
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("pods in %s not Ready after %s: %s", ns, timeout, strings.Join(problems, "; "))
+	}
+	return err
+}

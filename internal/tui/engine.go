@@ -1,0 +1,24 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	"github.com/kindlab/kindlab/internal/check"
+	"github.com/kindlab/kindlab/internal/engine"
+	"github.com/kindlab/kindlab/internal/lab"
+)
+
+// Engine is what the UI needs from a lab session. It is an interface so that
+// tests drive the screens with a fake; *engine.Session is the real one.
+type Engine interface {
+	Evaluate(ctx context.Context, st *lab.Step) []check.Result
+	Watch(ctx context.Context, st *lab.Step, interval time.Duration, out chan<- []check.Result)
+	Setup(ctx context.Context, l *lab.Lab, st *lab.Step) error
+	Solve(ctx context.Context, l *lab.Lab, st *lab.Step, timeout time.Duration) ([]check.Result, error)
+	Reset(ctx context.Context, l *lab.Lab) error
+	SetAnswers(a map[string]string)
+	Answers() map[string]string
+}
+
+var _ Engine = (*engine.Session)(nil)

@@ -1,0 +1,189 @@
+package tui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/kindlab/kindlab/internal/lab"
+	"github.com/kindlab/kindlab/internal/progress"
+)
+
+// screen is what the root model shows.
+type screen int
+
+const (
+	labList screen = iota
+	stepScreen
+)
+
+// deps are what every screen uses and none changes.
+type deps struct {
+	ctx          context.Context
+	eng          Engine
+	store        *progress.Store
+	workDir      func(*lab.Lab) string
+	writeFiles   func(*lab.Lab) error
+	solveTimeout time.Duration
+}
+
+// Model is the root of the UI: it owns the window, the language, the progress
+// snapshot and the help bar, and hands everything else to the screen shown.
+type Model struct {
+	d      *deps
+	screen screen
+	list   listModel
+	step   stepModel
+	help   help.Model
+	lang   string
+	st     styles
+
+	width, height int
+	// problem is a progress file error or warning; it outranks a screen's status.
+	problem string
+}
+
+// defaultSize is used until the terminal reports its size.
+const defaultWidth, defaultHeight = 80, 24
+
+// NewModel builds the UI on ctx: cancelling it stops the live checks and any
+// engine work in flight.
+func NewModel(ctx context.Context, o Options) Model {
+	d := &deps{ctx: ctx, eng: o.Engine, store: o.Progress, workDir: o.WorkDir, writeFiles: o.WriteFiles, solveTimeout: o.SolveTimeout}
+	if d.solveTimeout <= 0 {
+		d.solveTimeout = 3 * time.Minute
+	}
+	lang := o.Lang
+	if lang != "ko" {
+		lang = "en"
+	}
+	st := newStyles(true)
+	m := Model{d: d, lang: lang, st: st, help: help.New(),
+		list: newListModel(o.Labs, lang, st), step: newStepModel(d, lang, st)}
+	return m.resize(defaultWidth, defaultHeight)
+}
+
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(loadProgress(m.d.store), tea.RequestBackgroundColor)
+}
+
+func (m Model) resize(w, h int) Model {
+	m.width, m.height = w, h
+	m.help.SetWidth(w)
+	// Two lines below every screen: the status and the help bar.
+	m.list = m.list.setSize(w, h-2)
+	m.step = m.step.setSize(w, h-2)
+	return m
+}
+
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		return m.resize(msg.Width, msg.Height), nil
+	case tea.BackgroundColorMsg:
+		m.st = newStyles(msg.IsDark())
+		m.help.Styles = help.DefaultStyles(msg.IsDark())
+		m.list.st, m.step.st = m.st, m.st
+		m.step = m.step.layout()
+		return m, nil
+	case progressMsg:
+		m.problem = ""
+		switch {
+		case msg.err != nil:
+			m.problem = tr(m.lang, "progress not saved: ", "진행 기록을 저장하지 못했습니다: ") + msg.err.Error()
+		case msg.warning != "":
+			m.problem = msg.warning
+		}
+		if msg.file != nil {
+			m.list.pf = msg.file
+		}
+	case openLabMsg:
+		m.screen = stepScreen
+		var cmd tea.Cmd
+		m.step, cmd = m.step.open(msg.lab)
+		return m, cmd
+	case backMsg:
+		m.screen = labList
+		return m, nil
+	case tea.KeyPressMsg:
+		if cmd, ok := m.globalKey(msg); ok {
+			return m, cmd
+		}
+		if m.screen == labList {
+			var cmd tea.Cmd
+			m.list, cmd = m.list.Update(msg)
+			return m, cmd
+		}
+	}
+	// Every other message may belong to the step screen (live results, the end
+	// of engine work), whichever screen is shown.
+	var cmd tea.Cmd
+	m.step, cmd = m.step.Update(msg)
+	return m, cmd
+}
+
+// globalKey handles the keys that mean the same on every screen.
+func (m *Model) globalKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
+	if k.Keystroke() == "ctrl+c" {
+		return m.quit(), true
+	}
+	if m.screen == stepScreen && m.step.prompting() {
+		return nil, false
+	}
+	quit := key.NewBinding(key.WithKeys("q"))
+	lang := key.NewBinding(key.WithKeys("l"))
+	switch {
+	case matches(k, quit):
+		return m.quit(), true
+	case matches(k, lang):
+		m.lang = otherLang(m.lang)
+		m.list.lang, m.step.lang = m.lang, m.lang
+		m.step = m.step.layout()
+		return nil, true
+	}
+	return nil, false
+}
+
+// quit stops the live checks and engine work before the program ends, so
+// nothing keeps evaluating against a session about to close.
+func (m *Model) quit() tea.Cmd {
+	m.step = m.step.leave()
+	return tea.Quit
+}
+
+func (m Model) View() tea.View {
+	var body, status, helpBar string
+	switch m.screen {
+	case stepScreen:
+		body, status, helpBar = m.step.View(), m.step.status(), m.step.helpView(m.help)
+	default:
+		body, status, helpBar = m.list.View(), m.list.status(), m.help.View(m.list.keys())
+	}
+	if m.problem != "" {
+		status = m.st.warn.Render(m.problem)
+	}
+	// Pad the body so status and help stay at the bottom of the window.
+	lines := strings.Split(body, "\n")
+	for len(lines) < m.height-2 {
+		lines = append(lines, "")
+	}
+	// fit the help bar too: bubbles' help lets the last item overflow when
+	// there is no room for its ellipsis.
+	lines = append(lines[:max(m.height-2, 0)], fit(status, m.width), fit(helpBar, m.width))
+	v := tea.NewView(strings.Join(lines, "\n"))
+	v.AltScreen = true
+	v.WindowTitle = "kindlab"
+	return v
+}
+
+// watchDone is closed when the last watch has returned, for Run to wait on.
+func (m Model) watchDone() <-chan struct{} {
+	if m.step.watch == nil {
+		return nil
+	}
+	return m.step.watch.done
+}

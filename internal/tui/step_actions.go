@@ -1,0 +1,167 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/kindlab/kindlab/internal/lab"
+	"github.com/kindlab/kindlab/internal/progress"
+)
+
+// startLab writes the lab's missing manifests where the learner works and, for a
+// lab never opened, runs its first step's setup as `kindlab start` does. A lab
+// already under way is left as the learner left it.
+func startLab(d *deps, l *lab.Lab, fresh bool) tea.Cmd {
+	ctx, eng := d.ctx, d.eng
+	return func() tea.Msg {
+		var errs []error
+		if d.writeFiles != nil {
+			if err := d.writeFiles(l); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if fresh {
+			if err := eng.Setup(ctx, l, &l.Steps[0]); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return labStartedMsg{lab: l.ID, err: errors.Join(errs...)}
+	}
+}
+
+// waitStopped waits until the live checks have stopped, or ctx ends first.
+func waitStopped(ctx context.Context, stopped <-chan struct{}) bool {
+	select {
+	case <-stopped:
+		return true
+	default:
+	}
+	select {
+	case <-stopped:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (m stepModel) onStarted(msg labStartedMsg) (stepModel, tea.Cmd) {
+	if m.lab == nil || msg.lab != m.lab.ID || m.busy != starting {
+		return m, nil
+	}
+	m.busy = idle
+	if msg.err != nil {
+		m.notice, m.noticeBad = msg.err.Error(), true
+	}
+	return m.watchStep()
+}
+
+// solve performs the step's reference solution. The live checks stop first:
+// the solution may record answers, which the watch's evaluations read.
+func (m stepModel) solve() (stepModel, tea.Cmd) {
+	ctx, cancel := context.WithCancel(m.d.ctx)
+	m.busy, m.opCancel, m.notice = solving, cancel, ""
+	stopped := m.watch.stop()
+	var answers map[string]string
+	if lp := m.progress(); lp != nil {
+		answers = maps.Clone(lp.Answers)
+	}
+	d, l, st := m.d, m.lab, m.step()
+	return m, func() tea.Msg {
+		defer cancel()
+		if !waitStopped(ctx, stopped) {
+			return solvedMsg{lab: l.ID, step: st.ID, err: ctx.Err()}
+		}
+		d.eng.SetAnswers(answers)
+		rs, err := d.eng.Solve(ctx, l, st, d.solveTimeout)
+		msg := solvedMsg{lab: l.ID, step: st.ID, results: rs, err: err}
+		if err == nil {
+			got := maps.Clone(d.eng.Answers())
+			err = d.store.Update(l.ID, func(lp *progress.LabProgress) {
+				lp.MarkDone(st.ID)
+				if len(got) > 0 && lp.Answers == nil {
+					lp.Answers = map[string]string{}
+				}
+				maps.Copy(lp.Answers, got)
+			})
+			// The new watch needs the answers the solution recorded.
+			msg.progress = snapshot(d.store, err)
+			msg.err = msg.progress.err
+		}
+		return msg
+	}
+}
+
+func (m stepModel) onSolved(msg solvedMsg) (stepModel, tea.Cmd) {
+	if m.lab == nil || msg.lab != m.lab.ID || m.busy != solving {
+		return m, nil
+	}
+	m.busy, m.opCancel = idle, nil
+	if msg.step != m.step().ID {
+		return m, loadProgress(m.d.store)
+	}
+	if msg.err != nil {
+		m.notice, m.noticeBad = msg.err.Error(), true
+	} else {
+		m.notice, m.noticeBad = tr(m.lang, "Solution performed: every check passes.", "정답을 실행했습니다: 모든 검사를 통과합니다."), false
+	}
+	if msg.progress.file != nil {
+		m.pf = msg.progress.file
+	}
+	m, watch := m.watchStep()
+	if msg.results != nil {
+		// Show what Solve saw until the new watch reports.
+		m.results = msg.results
+	}
+	return m, tea.Batch(watch, send(msg.progress))
+}
+
+// reset removes what the lab and the learner created, forgets the lab's
+// progress and sets its first step up again, as a new lab.
+func (m stepModel) reset() (stepModel, tea.Cmd) {
+	ctx, cancel := context.WithCancel(m.d.ctx)
+	m.busy, m.opCancel, m.notice = resetting, cancel, ""
+	stopped := m.watch.stop()
+	d, l := m.d, m.lab
+	return m, func() tea.Msg {
+		defer cancel()
+		if !waitStopped(ctx, stopped) {
+			return resetMsg{lab: l.ID, err: ctx.Err()}
+		}
+		if err := d.eng.Reset(ctx, l); err != nil {
+			return resetMsg{lab: l.ID, err: fmt.Errorf("reset %s: %w", l.ID, err)}
+		}
+		if err := d.store.Clear(l.ID); err != nil {
+			return resetMsg{lab: l.ID, err: err}
+		}
+		first := l.Steps[0].ID
+		err := errors.Join(
+			d.eng.Setup(ctx, l, &l.Steps[0]),
+			d.store.Update(l.ID, func(lp *progress.LabProgress) { lp.Current = first }),
+		)
+		// The new watch must not see the answers the reset forgot.
+		return resetMsg{lab: l.ID, err: err, progress: snapshot(d.store, nil)}
+	}
+}
+
+func (m stepModel) onReset(msg resetMsg) (stepModel, tea.Cmd) {
+	if m.lab == nil || msg.lab != m.lab.ID || m.busy != resetting {
+		return m, nil
+	}
+	m.busy, m.opCancel = idle, nil
+	m.idx = 0
+	m = m.clearStep()
+	if msg.err != nil {
+		m.notice, m.noticeBad = msg.err.Error(), true
+	} else {
+		m.notice = tr(m.lang, "Lab reset: back to its first step, as new.", "실습을 초기화했습니다: 처음 단계부터 새로 시작합니다.")
+	}
+	if msg.progress.file != nil {
+		m.pf = msg.progress.file
+	}
+	m, watch := m.watchStep()
+	return m, tea.Batch(watch, send(msg.progress))
+}
