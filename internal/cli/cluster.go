@@ -196,6 +196,13 @@ func printStatus(w io.Writer, st cluster.Status) {
 		row("  not Ready", p)
 	}
 	row("lab images", st.LabImages)
+	for _, u := range st.URLs {
+		if u.Answers {
+			row("service", fmt.Sprintf("%s (%s) %s", u.Service, u.Type, u.URL))
+		} else {
+			row("service", fmt.Sprintf("%s (%s) %s does not answer: %s", u.Service, u.Type, u.URL, u.Problem))
+		}
+	}
 	if st.Ready {
 		row("state", "ready")
 	} else {

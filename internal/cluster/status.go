@@ -27,6 +27,8 @@ type Status struct {
 	SystemPods  string   `json:"systemPods,omitempty"`
 	NotReady    []string `json:"notReady,omitempty"`
 	LabImages   string   `json:"labImages,omitempty"`
+	// URLs reach NodePort and LoadBalancer Services from this machine.
+	URLs []ServiceURL `json:"urls,omitempty"`
 	// Ready is true when the API answers and every node and system pod is Ready.
 	Ready   bool   `json:"ready"`
 	Problem string `json:"problem,omitempty"`
@@ -122,6 +124,7 @@ func (m *Manager) Status(ctx context.Context, name string) (Status, error) {
 			st.LabImages = fmt.Sprintf("%d/%d loaded", len(images.LabImages)-len(missing), len(images.LabImages))
 		}
 	}
+	st.URLs, _ = m.ServiceURLs(ctx, name, cs)
 	st.Ready = readyNodes == len(nodes.Items) && len(nodes.Items) > 0 && ready == total && total > 0
 	if !st.Ready {
 		st.Problem = "not every node and system pod is Ready yet"

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -253,6 +254,8 @@ func TestClusterServesEveryLabImage(t *testing.T) {
 	if res, err := kube.Exec(ctx, cfg, cs, "default", "debug", "main", "ip", "-o", "addr", "show", "eth0"); err != nil || !strings.Contains(res.Stdout, ready["debug"].Status.PodIP) {
 		t.Errorf("ip addr in debug pod: %v %q", err, res.Stdout)
 	}
+	loadBalancerServesFromHost(t, ctx, cs)
+
 	// nginx logs requests to the container's output, as `kubectl logs` shows in the book.
 	logs, err := cs.CoreV1().Pods("default").GetLogs("nginx-old", &corev1.PodLogOptions{}).Do(ctx).Raw()
 	if err != nil || !strings.Contains(string(logs), "GET / ") {
@@ -288,4 +291,55 @@ func TestClusterErrors(t *testing.T) {
 	if err != nil || st.Exists || !strings.Contains(st.Problem, "kindlab cluster create") {
 		t.Errorf("status of a missing cluster = %+v, %v", st, err)
 	}
+}
+
+// loadBalancerServesFromHost applies the book's LoadBalancer Service over the
+// echo-hostname pod ten times: each time an address appears in the status and answers
+// from the host; after a delete the address is released (the next Service gets it
+// again). It logs the time from create to a reachable address (p50/max).
+func loadBalancerServesFromHost(t *testing.T, ctx context.Context, cs kubernetes.Interface) {
+	t.Helper()
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "hostname-svc-lb"},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Selector: map[string]string{"app": "webserver"},
+			Ports: []corev1.ServicePort{{Name: "web-port", Port: 80, TargetPort: intstr.FromInt32(80)}}},
+	}
+	var lat []time.Duration
+	first := ""
+	for i := 0; i < 10; i++ {
+		start := time.Now()
+		if _, err := cs.CoreV1().Services("default").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("create LoadBalancer Service: %v", err)
+		}
+		var addr string
+		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+			s, err := cs.CoreV1().Services("default").Get(ctx, svc.Name, metav1.GetOptions{})
+			if err != nil || len(s.Status.LoadBalancer.Ingress) == 0 {
+				return false, nil
+			}
+			addr = s.Status.LoadBalancer.Ingress[0].IP
+			body, err := hostGet(ctx, "http://"+addr+"/")
+			return err == nil && strings.Contains(body, "Hello, echo"), nil
+		})
+		if err != nil {
+			t.Fatalf("LoadBalancer Service: no address that answers from the host (%q): %v", addr, err)
+		}
+		lat = append(lat, time.Since(start))
+		if first == "" {
+			first = addr
+		} else if addr != first {
+			t.Errorf("run %d got address %s; the deleted Service's %s was not released", i+1, addr, first)
+		}
+		if err := cs.CoreV1().Services("default").Delete(ctx, svc.Name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		_ = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+			_, err := cs.CoreV1().Services("default").Get(ctx, svc.Name, metav1.GetOptions{})
+			return err != nil, nil
+		})
+	}
+	sorted := append([]time.Duration(nil), lat...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	t.Logf("LoadBalancer %s: create to reachable from the host over %d runs: p50 %s, max %s", first, len(lat),
+		sorted[len(sorted)/2].Round(10*time.Millisecond), sorted[len(sorted)-1].Round(10*time.Millisecond))
 }
