@@ -83,3 +83,24 @@ func TestEmbeddedProgramsAndFiles(t *testing.T) {
 		t.Error("default-cni.yaml must be a kind template with {{ .PodSubnet }}")
 	}
 }
+
+func TestQuickReadinessTouchesOnlyReadinessProbes(t *testing.T) {
+	t.Parallel()
+	in := `        livenessProbe:
+          failureThreshold: 3
+          initialDelaySeconds: 10
+          periodSeconds: 10
+        readinessProbe:
+          failureThreshold: 3
+          httpGet:
+            path: /metrics
+            port: monitoring
+          initialDelaySeconds: 10
+          periodSeconds: 10
+          successThreshold: 1
+`
+	want := strings.Replace(in, "monitoring\n          initialDelaySeconds: 10\n          periodSeconds: 10", "monitoring\n          initialDelaySeconds: 1\n          periodSeconds: 1", 1)
+	if got := string(quickReadiness([]byte(in))); got != want {
+		t.Errorf("quickReadiness:\n%s\nwant:\n%s", got, want)
+	}
+}
