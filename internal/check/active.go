@@ -22,14 +22,14 @@ func (e *Evaluator) expandURL(u string) (string, error) {
 		case "pod":
 			p, perr := e.Store.Pod(g[2])
 			if perr != nil || p == nil || p.Status.PodIP == "" {
-				err = errors.New(e.m.f("pod %s has no IP yet", "포드 %s 에 아직 IP 가 없습니다", g[2]))
+				err = errors.New(e.msg().f("pod %s has no IP yet", "포드 %s 에 아직 IP 가 없습니다", g[2]))
 				return m
 			}
 			return p.Status.PodIP
 		default:
 			s, serr := e.Store.Service(g[2])
 			if serr != nil || s == nil || s.Spec.ClusterIP == "" {
-				err = errors.New(e.m.f("Service %s has no cluster IP yet", "서비스 %s 에 아직 클러스터 IP 가 없습니다", g[2]))
+				err = errors.New(e.msg().f("Service %s has no cluster IP yet", "서비스 %s 에 아직 클러스터 IP 가 없습니다", g[2]))
 				return m
 			}
 			return s.Spec.ClusterIP
@@ -56,7 +56,7 @@ func (e *Evaluator) http(ctx context.Context, c *lab.HTTPCheck) (Status, string,
 	script := `i=0; while [ "$i" -lt "$1" ]; do curl -sS --max-time 2 "$2" 2>&1; echo "` + replySep + `"; i=$((i+1)); done`
 	out, err := e.Cluster.Probe(ctx, "sh", "-c", script, "sh", fmt.Sprint(n), url)
 	if err != nil {
-		return Error, e.m.f("cannot run a request in the cluster: %v", "클러스터 안에서 요청을 보낼 수 없습니다: %v", err), nil
+		return Error, e.msg().f("cannot run a request in the cluster: %v", "클러스터 안에서 요청을 보낼 수 없습니다: %v", err), nil
 	}
 	replies := strings.Split(out, replySep)
 	replies = replies[:len(replies)-1]
@@ -69,7 +69,7 @@ func (e *Evaluator) http(ctx context.Context, c *lab.HTTPCheck) (Status, string,
 			continue
 		}
 		if c.Contains != "" && !strings.Contains(r, c.Contains) {
-			failed = append(failed, e.m.f("reply lacks %q: %s", "응답에 %q 이(가) 없습니다: %s", c.Contains, short(r)))
+			failed = append(failed, e.msg().f("reply lacks %q: %s", "응답에 %q 이(가) 없습니다: %s", c.Contains, short(r)))
 			continue
 		}
 		if m := helloRE.FindStringSubmatch(r); m != nil {
@@ -81,18 +81,18 @@ func (e *Evaluator) http(ctx context.Context, c *lab.HTTPCheck) (Status, string,
 		ev = append(ev, fmt.Sprintf("%s: %d", h, k))
 	}
 	if len(failed) > 0 {
-		return Fail, e.m.f("%d of %d requests to %s failed", "%[3]s 로 보낸 요청 %[2]d 개 중 %[1]d 개 실패", len(failed), len(replies), c.URL), ev
+		return Fail, e.msg().f("%d of %d requests to %s failed", "%[3]s 로 보낸 요청 %[2]d 개 중 %[1]d 개 실패", len(failed), len(replies), c.URL), ev
 	}
 	if c.DistinctAtLeast > 0 && len(hosts) < c.DistinctAtLeast {
-		return Fail, e.m.f("%d requests to %s reached %d pod(s); want at least %d", "%[2]s 로 보낸 요청 %[1]d 개가 포드 %[3]d 개에 도달했습니다; 최소 %[4]d 개여야 합니다", len(replies), c.URL, len(hosts), c.DistinctAtLeast), ev
+		return Fail, e.msg().f("%d requests to %s reached %d pod(s); want at least %d", "%[2]s 로 보낸 요청 %[1]d 개가 포드 %[3]d 개에 도달했습니다; 최소 %[4]d 개여야 합니다", len(replies), c.URL, len(hosts), c.DistinctAtLeast), ev
 	}
 	if c.SamePod && len(hosts) != 1 {
-		return Fail, e.m.f("%d requests to %s reached %d pods; want all at one pod", "%[2]s 로 보낸 요청 %[1]d 개가 포드 %[3]d 개에 도달했습니다; 모두 한 포드여야 합니다", len(replies), c.URL, len(hosts)), ev
+		return Fail, e.msg().f("%d requests to %s reached %d pods; want all at one pod", "%[2]s 로 보낸 요청 %[1]d 개가 포드 %[3]d 개에 도달했습니다; 모두 한 포드여야 합니다", len(replies), c.URL, len(hosts)), ev
 	}
 	if len(hosts) > 0 {
-		return Pass, e.m.f("%d requests to %s answered by %d pod(s)", "%[2]s 로 보낸 요청 %[1]d 개를 포드 %[3]d 개가 응답했습니다", len(replies), c.URL, len(hosts)), ev
+		return Pass, e.msg().f("%d requests to %s answered by %d pod(s)", "%[2]s 로 보낸 요청 %[1]d 개를 포드 %[3]d 개가 응답했습니다", len(replies), c.URL, len(hosts)), ev
 	}
-	return Pass, e.m.f("%s answered", "%s 가 응답했습니다", c.URL), ev
+	return Pass, e.msg().f("%s answered", "%s 가 응답했습니다", c.URL), ev
 }
 
 func short(s string) string {
@@ -109,13 +109,13 @@ func (e *Evaluator) hostHTTP(ctx context.Context, c *lab.HostHTTPCheck) (Status,
 		return Error, err.Error(), nil
 	}
 	if s == nil {
-		return Fail, e.m.f("Service %s does not exist yet", "서비스 %s 이(가) 아직 없습니다", c.Service), nil
+		return Fail, e.msg().f("Service %s does not exist yet", "서비스 %s 이(가) 아직 없습니다", c.Service), nil
 	}
 	var url string
 	switch c.Via {
 	case "nodePort":
 		if len(s.Spec.Ports) == 0 || s.Spec.Ports[0].NodePort == 0 {
-			return Fail, e.m.f("Service %s has no nodePort", "서비스 %s 에 nodePort 가 없습니다", c.Service), nil
+			return Fail, e.msg().f("Service %s has no nodePort", "서비스 %s 에 nodePort 가 없습니다", c.Service), nil
 		}
 		addr, err := e.Cluster.NodeAddress(ctx)
 		if err != nil {
@@ -124,16 +124,16 @@ func (e *Evaluator) hostHTTP(ctx context.Context, c *lab.HostHTTPCheck) (Status,
 		url = fmt.Sprintf("http://%s:%d", addr, s.Spec.Ports[0].NodePort)
 	case "hostPort":
 		if e.Cluster.HostPort() == 0 {
-			return Error, e.m.f("this cluster maps no host port", "이 클러스터에는 호스트 포트 매핑이 없습니다"), nil
+			return Error, e.msg().f("this cluster maps no host port", "이 클러스터에는 호스트 포트 매핑이 없습니다"), nil
 		}
 		if len(s.Spec.Ports) == 0 || s.Spec.Ports[0].NodePort != 31000 {
-			return Fail, e.m.f("Service %s does not use nodePort 31000 (the one mapped to 127.0.0.1)", "서비스 %s 이(가) nodePort 31000 (127.0.0.1 에 연결된 포트)을 쓰지 않습니다", c.Service), []string{serviceSummary(s)}
+			return Fail, e.msg().f("Service %s does not use nodePort 31000 (the one mapped to 127.0.0.1)", "서비스 %s 이(가) nodePort 31000 (127.0.0.1 에 연결된 포트)을 쓰지 않습니다", c.Service), []string{serviceSummary(s)}
 		}
 		url = fmt.Sprintf("http://127.0.0.1:%d", e.Cluster.HostPort())
 	case "loadBalancer":
 		addr := lbAddress(s)
 		if addr == "" {
-			return Fail, e.m.f("Service %s has no load-balancer address yet (EXTERNAL-IP <pending>)", "서비스 %s 에 아직 로드 밸런서 주소가 없습니다 (EXTERNAL-IP <pending>)", c.Service), nil
+			return Fail, e.msg().f("Service %s has no load-balancer address yet (EXTERNAL-IP <pending>)", "서비스 %s 에 아직 로드 밸런서 주소가 없습니다 (EXTERNAL-IP <pending>)", c.Service), nil
 		}
 		port := int32(80)
 		if len(s.Spec.Ports) > 0 {
@@ -144,12 +144,12 @@ func (e *Evaluator) hostHTTP(ctx context.Context, c *lab.HostHTTPCheck) (Status,
 	url += c.Path
 	body, err := e.Cluster.HostGet(ctx, url)
 	if err != nil {
-		return Fail, e.m.f("%s does not answer from this machine: %v", "이 컴퓨터에서 %s 이(가) 응답하지 않습니다: %v", url, err), nil
+		return Fail, e.msg().f("%s does not answer from this machine: %v", "이 컴퓨터에서 %s 이(가) 응답하지 않습니다: %v", url, err), nil
 	}
 	if c.Contains != "" && !strings.Contains(body, c.Contains) {
-		return Fail, e.m.f("%s answered without %q", "%s 의 응답에 %q 이(가) 없습니다", url, c.Contains), []string{short(body)}
+		return Fail, e.msg().f("%s answered without %q", "%s 의 응답에 %q 이(가) 없습니다", url, c.Contains), []string{short(body)}
 	}
-	return Pass, e.m.f("%s answers from this machine", "이 컴퓨터에서 %s 이(가) 응답합니다", url), []string{short(body)}
+	return Pass, e.msg().f("%s answers from this machine", "이 컴퓨터에서 %s 이(가) 응답합니다", url), []string{short(body)}
 }
 
 func (e *Evaluator) dns(ctx context.Context, c *lab.DNSCheck) (Status, string, []string) {
@@ -159,21 +159,21 @@ func (e *Evaluator) dns(ctx context.Context, c *lab.DNSCheck) (Status, string, [
 	}
 	out, err := e.Cluster.Probe(ctx, "dig", "+short", "+time=2", "+tries=1", "-t", typ, c.Name)
 	if err != nil {
-		return Error, e.m.f("cannot query DNS in the cluster: %v", "클러스터 안에서 DNS 를 조회할 수 없습니다: %v", err), nil
+		return Error, e.msg().f("cannot query DNS in the cluster: %v", "클러스터 안에서 DNS 를 조회할 수 없습니다: %v", err), nil
 	}
 	got := strings.Fields(out)
 	if c.CNAME != "" {
 		for _, g := range got {
 			if strings.TrimSuffix(g, ".") == strings.TrimSuffix(c.CNAME, ".") {
-				return Pass, e.m.f("%s is a CNAME for %s", "%s 은(는) %s 의 CNAME 입니다", c.Name, c.CNAME), got
+				return Pass, e.msg().f("%s is a CNAME for %s", "%s 은(는) %s 의 CNAME 입니다", c.Name, c.CNAME), got
 			}
 		}
-		return Fail, e.m.f("%s has CNAME %v; want %s", "%s 의 CNAME: %v; %s 이어야 합니다", c.Name, got, c.CNAME), got
+		return Fail, e.msg().f("%s has CNAME %v; want %s", "%s 의 CNAME: %v; %s 이어야 합니다", c.Name, got, c.CNAME), got
 	}
 	if len(got) == 0 {
-		return Fail, e.m.f("%s does not resolve", "%s 이(가) 조회되지 않습니다", c.Name), nil
+		return Fail, e.msg().f("%s does not resolve", "%s 이(가) 조회되지 않습니다", c.Name), nil
 	}
-	return Pass, e.m.f("%s resolves to %s", "%s → %s", c.Name, strings.Join(got, ", ")), got
+	return Pass, e.msg().f("%s resolves to %s", "%s → %s", c.Name, strings.Join(got, ", ")), got
 }
 
 func (e *Evaluator) exec(ctx context.Context, c *lab.ExecCheck) (Status, string, []string) {
@@ -182,17 +182,17 @@ func (e *Evaluator) exec(ctx context.Context, c *lab.ExecCheck) (Status, string,
 		return Error, err.Error(), nil
 	}
 	if p == nil || !podReady(p) {
-		return Fail, e.m.f("pod %s is not running yet", "포드 %s 이(가) 아직 실행 중이 아닙니다", c.Pod), nil
+		return Fail, e.msg().f("pod %s is not running yet", "포드 %s 이(가) 아직 실행 중이 아닙니다", c.Pod), nil
 	}
 	out, err := e.Cluster.Exec(ctx, c.Pod, c.Container, c.Command...)
 	cmd := strings.Join(c.Command, " ")
 	if err != nil {
-		return Fail, e.m.f("`%s` in %s failed: %v", "%[2]s 에서 `%[1]s` 실패: %[3]v", cmd, where(c), err), nil
+		return Fail, e.msg().f("`%s` in %s failed: %v", "%[2]s 에서 `%[1]s` 실패: %[3]v", cmd, where(c), err), nil
 	}
 	if !strings.Contains(out, c.Contains) {
-		return Fail, e.m.f("`%s` in %s printed no %q", "%[2]s 에서 `%[1]s` 의 출력에 %[3]q 이(가) 없습니다", cmd, where(c), c.Contains), []string{short(out)}
+		return Fail, e.msg().f("`%s` in %s printed no %q", "%[2]s 에서 `%[1]s` 의 출력에 %[3]q 이(가) 없습니다", cmd, where(c), c.Contains), []string{short(out)}
 	}
-	return Pass, e.m.f("`%s` in %s printed %q", "%[2]s 에서 `%[1]s` 가 %[3]q 을(를) 출력했습니다", cmd, where(c), c.Contains), nil
+	return Pass, e.msg().f("`%s` in %s printed %q", "%[2]s 에서 `%[1]s` 가 %[3]q 을(를) 출력했습니다", cmd, where(c), c.Contains), nil
 }
 
 func where(c *lab.ExecCheck) string {

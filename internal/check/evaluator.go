@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/kindlab/kindlab/internal/lab"
 )
@@ -28,13 +29,22 @@ type Evaluator struct {
 	Cluster Cluster
 	// Answers holds what the learner typed, by check id.
 	Answers map[string]string
-	m       msg
+	lang    atomic.Pointer[string]
 }
 
 // NewEvaluator returns an Evaluator that speaks lang ("ko" or "en").
 func NewEvaluator(store *Store, cluster Cluster, lang string) *Evaluator {
-	return &Evaluator{Store: store, Cluster: cluster, Answers: map[string]string{}, m: msg{lang: lang}}
+	e := &Evaluator{Store: store, Cluster: cluster, Answers: map[string]string{}}
+	e.SetLang(lang)
+	return e
 }
+
+// msg returns the message helper of the current language.
+func (e *Evaluator) msg() msg { return msg{lang: *e.lang.Load()} }
+
+// SetLang switches the language of messages.
+// It is safe while checks run.
+func (e *Evaluator) SetLang(lang string) { e.lang.Store(&lang) }
 
 // Active reports whether a check talks to the cluster's network (HTTP, DNS, exec)
 // rather than reading the object cache: those are re-run on a timer too.
@@ -44,7 +54,7 @@ func Active(c *lab.Check) bool {
 
 // Evaluate runs one check.
 func (e *Evaluator) Evaluate(ctx context.Context, c *lab.Check) Result {
-	r := Result{Check: c.ID, Kind: c.KindName(), Title: c.Title.In(e.m.lang)}
+	r := Result{Check: c.ID, Kind: c.KindName(), Title: c.Title.In(e.msg().lang)}
 	var (
 		st  Status
 		ms  string
@@ -127,14 +137,14 @@ func (e *Evaluator) Truth(c *lab.AnswerCheck) (string, error) {
 func (e *Evaluator) answer(id string, c *lab.AnswerCheck) (Status, string, []string) {
 	truth, err := e.Truth(c)
 	if err != nil {
-		return Fail, e.m.f("cannot answer yet: %v", "아직 답할 수 없습니다: %v", err), nil
+		return Fail, e.msg().f("cannot answer yet: %v", "아직 답할 수 없습니다: %v", err), nil
 	}
 	got, ok := e.Answers[id]
 	if !ok {
-		return Fail, e.m.f("waiting for your answer: %s", "답을 기다리는 중: %s", c.Question.In(e.m.lang)), nil
+		return Fail, e.msg().f("waiting for your answer: %s", "답을 기다리는 중: %s", c.Question.In(e.msg().lang)), nil
 	}
 	if got != truth {
-		return Fail, e.m.f("you answered %q; that is not what the cluster shows", "답 %q 은(는) 클러스터가 보여 주는 값과 다릅니다", got), nil
+		return Fail, e.msg().f("you answered %q; that is not what the cluster shows", "답 %q 은(는) 클러스터가 보여 주는 값과 다릅니다", got), nil
 	}
-	return Pass, e.m.f("%q is right", "%q 정답입니다", got), nil
+	return Pass, e.msg().f("%q is right", "%q 정답입니다", got), nil
 }

@@ -15,11 +15,11 @@ func (e *Evaluator) service(c *lab.ServiceCheck) (Status, string, []string) {
 		return Error, err.Error(), nil
 	}
 	if s == nil {
-		return Fail, e.m.f("Service %s does not exist yet", "서비스 %s 이(가) 아직 없습니다", c.Name), nil
+		return Fail, e.msg().f("Service %s does not exist yet", "서비스 %s 이(가) 아직 없습니다", c.Name), nil
 	}
 	ev := []string{serviceSummary(s)}
 	fail := func(en, ko string, args ...any) (Status, string, []string) {
-		return Fail, e.m.f("Service %s: "+en, "서비스 %s: "+ko, append([]any{c.Name}, args...)...), ev
+		return Fail, e.msg().f("Service %s: "+en, "서비스 %s: "+ko, append([]any{c.Name}, args...)...), ev
 	}
 	if c.Type != "" && string(s.Spec.Type) != c.Type {
 		return fail("type is %s; want %s", "타입이 %s 입니다; %s 이어야 합니다", s.Spec.Type, c.Type)
@@ -77,7 +77,7 @@ func (e *Evaluator) service(c *lab.ServiceCheck) (Status, string, []string) {
 	if c.LoadBalancerAddress && lbAddress(s) == "" {
 		return fail("EXTERNAL-IP is <pending>: no load-balancer address yet", "EXTERNAL-IP 가 <pending> 입니다: 로드 밸런서 주소가 아직 없습니다")
 	}
-	return Pass, e.m.f("Service %s: %s", "서비스 %s: %s", c.Name, ev[0]), nil
+	return Pass, e.msg().f("Service %s: %s", "서비스 %s: %s", c.Name, ev[0]), nil
 }
 
 func lbAddress(s *corev1.Service) string {
@@ -129,7 +129,7 @@ func (e *Evaluator) endpoints(c *lab.EndpointsCheck) (Status, string, []string) 
 		}
 	}
 	if len(ready) != c.Count {
-		return Fail, e.m.f("Service %s has %d ready endpoints; want %d", "서비스 %s 의 준비된 엔드포인트: %d 개; %d 개여야 합니다", c.Service, len(ready), c.Count), limit(ev)
+		return Fail, e.msg().f("Service %s has %d ready endpoints; want %d", "서비스 %s 의 준비된 엔드포인트: %d 개; %d 개여야 합니다", c.Service, len(ready), c.Count), limit(ev)
 	}
-	return Pass, e.m.f("Service %s has %d ready endpoints", "서비스 %s 의 준비된 엔드포인트: %d 개", c.Service, len(ready)), limit(ev)
+	return Pass, e.msg().f("Service %s has %d ready endpoints", "서비스 %s 의 준비된 엔드포인트: %d 개", c.Service, len(ready)), limit(ev)
 }

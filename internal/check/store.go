@@ -66,15 +66,28 @@ func (s *Store) Shutdown() {
 	s.factory.Shutdown()
 }
 
-// OnChange calls fn after any change of a watched object.
-func (s *Store) OnChange(fn func()) {
+// OnChange calls fn after any change of a watched object until the returned
+// function is called.
+func (s *Store) OnChange(fn func()) (remove func()) {
 	h := cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { fn() },
 		UpdateFunc: func(any, any) { fn() },
 		DeleteFunc: func(any) { fn() },
 	}
+	type reg struct {
+		inf cache.SharedIndexInformer
+		r   cache.ResourceEventHandlerRegistration
+	}
+	var regs []reg
 	for _, inf := range []cache.SharedIndexInformer{s.pods, s.rs, s.deploy, s.svc, s.slices} {
-		_, _ = inf.AddEventHandler(h)
+		if r, err := inf.AddEventHandler(h); err == nil {
+			regs = append(regs, reg{inf, r})
+		}
+	}
+	return func() {
+		for _, r := range regs {
+			_ = r.inf.RemoveEventHandler(r.r)
+		}
 	}
 }
 

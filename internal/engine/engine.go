@@ -87,6 +87,12 @@ func (s *Session) SetAnswers(a map[string]string) {
 // Answers returns the answers the evaluator knows.
 func (s *Session) Answers() map[string]string { return s.eval.Answers }
 
+// SetLang switches the language of check messages ("ko" or "en").
+func (s *Session) SetLang(lang string) {
+	s.Lang = lang
+	s.eval.SetLang(lang)
+}
+
 // Evaluate runs every check of a step once.
 func (s *Session) Evaluate(ctx context.Context, st *lab.Step) []check.Result {
 	out := make([]check.Result, len(st.Checks))
@@ -119,12 +125,13 @@ func AllPass(rs []check.Result) bool {
 // It returns when ctx ends.
 func (s *Session) Watch(ctx context.Context, st *lab.Step, interval time.Duration, out chan<- []check.Result) {
 	changed := make(chan struct{}, 1)
-	s.store.OnChange(func() {
+	remove := s.store.OnChange(func() {
 		select {
 		case changed <- struct{}{}:
 		default:
 		}
 	})
+	defer remove()
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	send := func() {

@@ -38,7 +38,7 @@ type fakeEngine struct {
 	// solveAnswers are what a solution's answer actions record.
 	solveAnswers map[string]string
 	solveRes     []check.Result
-	solveErr error
+	solveErr     error
 }
 
 type fakeWatch struct {
@@ -48,8 +48,6 @@ type fakeWatch struct {
 }
 
 func newFakeEngine() *fakeEngine { return &fakeEngine{watching: make(chan fakeWatch, 16)} }
-
-func (f *fakeEngine) Evaluate(context.Context, *lab.Step) []check.Result { return nil }
 
 func (f *fakeEngine) Watch(ctx context.Context, st *lab.Step, _ time.Duration, out chan<- []check.Result) {
 	w := fakeWatch{step: st.ID, ctx: ctx, out: out}
@@ -92,6 +90,8 @@ func (f *fakeEngine) SetAnswers(a map[string]string) {
 	defer f.mu.Unlock()
 	f.answers = a
 }
+
+func (f *fakeEngine) SetLang(string) {}
 
 func (f *fakeEngine) Answers() map[string]string {
 	f.mu.Lock()

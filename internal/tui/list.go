@@ -43,7 +43,9 @@ func (m listModel) Update(msg tea.Msg) (listModel, tea.Cmd) {
 	case matches(k, keys.Down):
 		m.cursor = min(m.cursor+1, len(m.labs)-1)
 	case matches(k, keys.Open):
-		if len(m.labs) > 0 {
+		// Before progress is read every lab looks new, and opening a new lab
+		// runs its setup over what the learner made.
+		if len(m.labs) > 0 && m.pf != nil {
 			return m, send(openLabMsg{lab: m.labs[m.cursor]})
 		}
 	}

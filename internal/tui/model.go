@@ -23,6 +23,8 @@ const (
 
 // deps are what every screen uses and none changes.
 type deps struct {
+	// ctx is held here because Update takes none: it ends when the UI does,
+	// and every Cmd that calls the engine derives from it.
 	ctx          context.Context
 	eng          Engine
 	store        *progress.Store
@@ -45,9 +47,12 @@ type Model struct {
 	width, height int
 	// problem is a progress file error or warning; it outranks a screen's status.
 	problem string
+	// warned is the store's warning already shown: the store keeps it for the
+	// session, and it is news once.
+	warned string
 }
 
-// defaultSize is used until the terminal reports its size.
+// The size used until the terminal reports its own.
 const defaultWidth, defaultHeight = 80, 24
 
 // NewModel builds the UI on ctx: cancelling it stops the live checks and any
@@ -95,8 +100,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		switch {
 		case msg.err != nil:
 			m.problem = tr(m.lang, "progress not saved: ", "진행 기록을 저장하지 못했습니다: ") + msg.err.Error()
-		case msg.warning != "":
-			m.problem = msg.warning
+		case msg.warning != "" && msg.warning != m.warned:
+			m.problem, m.warned = msg.warning, msg.warning
 		}
 		if msg.file != nil {
 			m.list.pf = msg.file
@@ -142,6 +147,8 @@ func (m *Model) globalKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	case matches(k, lang):
 		m.lang = otherLang(m.lang)
 		m.list.lang, m.step.lang = m.lang, m.lang
+		// The next verdicts (within the watch interval) come in the new language.
+		m.d.eng.SetLang(m.lang)
 		m.step = m.step.layout()
 		return nil, true
 	}

@@ -52,9 +52,14 @@ func (m stepModel) body() string {
 	out := m.md.render(md.String(), m.width, m.st.dark)
 	if m.d.workDir != nil {
 		dir := m.d.workDir(m.lab)
-		where := m.st.faint.Render("  " + tr(m.lang, "Manifests are in "+dir+": run kubectl there, in another terminal.",
-			"매니페스트는 "+dir+" 에 있습니다: 다른 터미널의 그 디렉터리에서 kubectl 을 실행하세요."))
-		out = where + "\n\n" + out
+		where := tr(m.lang, "Manifests are in "+dir+": run kubectl there, in another terminal.",
+			"매니페스트는 "+dir+" 에 있습니다: 다른 터미널의 그 디렉터리에서 kubectl 을 실행하세요.")
+		// The viewport cuts long lines; glamour wraps the rest, this line is ours.
+		var lines []string
+		for _, l := range strings.Split(ansi.Wrap(where, max(m.width-4, 10), ""), "\n") {
+			lines = append(lines, m.st.faint.Render("  "+l))
+		}
+		out = strings.Join(lines, "\n") + "\n\n" + out
 	}
 	return out
 }

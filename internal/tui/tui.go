@@ -53,14 +53,14 @@ func Run(ctx context.Context, o Options) error {
 		}
 		return PrintLabs(o.Out, o.Labs, pf, o.Lang)
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	uiCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithOutput(o.Out)}
+	opts := []tea.ProgramOption{tea.WithContext(uiCtx), tea.WithOutput(o.Out)}
 	// Bubble Tea opens the terminal itself when stdin is not one (kindlab tui < file).
 	if f, ok := o.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		opts = append(opts, tea.WithInput(f))
 	}
-	final, err := tea.NewProgram(NewModel(ctx, o), opts...).Run()
+	final, err := tea.NewProgram(NewModel(uiCtx, o), opts...).Run()
 	cancel()
 	if m, ok := final.(Model); ok {
 		// Let the last evaluation finish before the caller closes the session.
@@ -71,8 +71,10 @@ func Run(ctx context.Context, o Options) error {
 			}
 		}
 	}
-	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
-		// Ctrl-C or SIGTERM through the command's context: report it as such.
+	switch {
+	case errors.Is(err, tea.ErrInterrupted), errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil:
+		// Ctrl-C as a signal, or SIGTERM through the command's context: the CLI
+		// reports both as an interruption.
 		return context.Canceled
 	}
 	return err

@@ -1,23 +1,17 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/kindlab/kindlab/internal/check"
-	"github.com/kindlab/kindlab/internal/lab"
 	"github.com/kindlab/kindlab/internal/progress"
-	"github.com/kindlab/kindlab/labs"
-	"github.com/kindlab/kindlab/manifests"
 )
 
-// seed: pod done, deployment under way (step 1 done), service-nodeport new.
+// seed: pod done, deployment opened with no step done, service-nodeport new.
 func seed() map[string]*progress.LabProgress {
 	return map[string]*progress.LabProgress{
 		"pod":        {Done: []string{"create-pod", "exec"}},
@@ -78,6 +72,16 @@ func TestOpenRunsSetupOnlyForANewLab(t *testing.T) {
 	}
 }
 
+func TestNoOpenBeforeProgressLoads(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var m tea.Model = NewModel(ctx, Options{Labs: testLabs(), Engine: newFakeEngine(), Progress: progress.Open(t.TempDir(), "t"), Lang: "en"})
+	if _, cmd := m.Update(keyPress("enter")); cmd != nil {
+		t.Error("enter opened a lab before progress was read: a lab under way would get its setup again")
+	}
+}
+
 func TestStepCompletesByItself(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "en", seed())
@@ -135,16 +139,9 @@ func TestResizeReflows(t *testing.T) {
 	h.send(tea.WindowSizeMsg{Width: 60, Height: 20})
 	h.golden("step_narrow")
 	h.send(tea.WindowSizeMsg{Width: testWidth, Height: testHeight})
-	wide := New(t, h)
-	if wide != testHeight {
-		t.Errorf("after growing back the view has %d lines", wide)
+	if n := strings.Count(h.m.View().Content, "\n") + 1; n != testHeight {
+		t.Errorf("after growing back the view has %d lines; want %d", n, testHeight)
 	}
-}
-
-// New counts the view's lines.
-func New(t *testing.T, h *harness) int {
-	t.Helper()
-	return strings.Count(h.m.View().Content, "\n") + 1
 }
 
 func TestNextPrevious(t *testing.T) {
@@ -249,169 +246,5 @@ func TestHangulKeys(t *testing.T) {
 	h.send(tea.KeyPressMsg{Code: 'ㅜ', Text: "ㅜ"})
 	if h.m.step.idx != 1 {
 		t.Error("ㅜ (n on a Korean keyboard) did not go to the next step")
-	}
-}
-
-// TestWatchFollowsStep runs the real wiring: results reach the screen without a
-// key press, and moving to another step cancels the old watch.
-func TestWatchFollowsStep(t *testing.T) {
-	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	eng := newFakeEngine()
-	store := progress.Open(t.TempDir(), "test")
-	var m tea.Model = NewModel(ctx, Options{Labs: testLabs(), Engine: eng, Progress: store, Lang: "en"})
-	msgs := make(chan tea.Msg, 16)
-	// Cmds run as Bubble Tea runs them: each in its own goroutine. The test ends
-	// only when they have, so none writes progress into a removed directory.
-	var running sync.WaitGroup
-	defer running.Wait()
-	defer cancel()
-	var exec func(tea.Cmd)
-	exec = func(c tea.Cmd) {
-		if c == nil {
-			return
-		}
-		running.Go(func() {
-			switch msg := c().(type) {
-			case nil:
-			case tea.BatchMsg:
-				for _, c := range msg {
-					exec(c)
-				}
-			default:
-				select {
-				case msgs <- msg:
-				case <-ctx.Done():
-				}
-			}
-		})
-	}
-	step := func(msg tea.Msg) {
-		var c tea.Cmd
-		m, c = m.Update(msg)
-		exec(c)
-	}
-	waitFor := func(what string, ok func(tea.Msg) bool) {
-		t.Helper()
-		deadline := time.After(5 * time.Second)
-		for {
-			select {
-			case msg := <-msgs:
-				step(msg)
-				if ok(msg) {
-					return
-				}
-			case <-deadline:
-				t.Fatalf("timed out waiting for %s", what)
-			}
-		}
-	}
-	// watchStarted handles messages until the engine is asked to watch a step.
-	watchStarted := func(id string) fakeWatch {
-		t.Helper()
-		deadline := time.After(5 * time.Second)
-		for {
-			select {
-			case msg := <-msgs:
-				step(msg)
-			case w := <-eng.watching:
-				if w.step != id {
-					t.Fatalf("watching %s; want %s", w.step, id)
-				}
-				return w
-			case <-deadline:
-				t.Fatalf("no watch started for %s", id)
-			}
-		}
-	}
-
-	step(tea.WindowSizeMsg{Width: testWidth, Height: testHeight})
-	step(openLabMsg{lab: testLabs().Labs[1]})
-	first := watchStarted("create-deployment")
-	first.out <- []check.Result{pass("applied")}
-	waitFor("the first results", func(msg tea.Msg) bool { _, ok := msg.(resultsMsg); return ok })
-	// The Cmd was re-armed: a second result arrives with no key pressed.
-	first.out <- []check.Result{pass("applied"), pass("revision-one")}
-	waitFor("the second results", func(msg tea.Msg) bool {
-		r, ok := msg.(resultsMsg)
-		return ok && len(r.results) == 2
-	})
-	if got := m.(Model).step.results; len(got) != 2 {
-		t.Fatalf("the screen shows %d results; want 2", len(got))
-	}
-
-	step(keyPress("n"))
-	select {
-	case <-first.ctx.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("the first step's watch was not cancelled when the step changed")
-	}
-	second := watchStarted("new-revision")
-	second.out <- []check.Result{pass("revision-two")}
-	waitFor("the new step's results", func(msg tea.Msg) bool { _, ok := msg.(resultsMsg); return ok })
-	if got := m.(Model).step; got.idx != 1 || len(got.results) != 1 {
-		t.Errorf("step %d shows %v", got.idx+1, got.results)
-	}
-	step(keyPress("esc"))
-	select {
-	case <-second.ctx.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("esc did not stop the watch")
-	}
-}
-
-func TestPlainOutputWhenNotATerminal(t *testing.T) {
-	t.Parallel()
-	store := progress.Open(t.TempDir(), "test")
-	if err := store.Update("pod", func(lp *progress.LabProgress) { lp.Done = []string{"create-pod"} }); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	err := Run(context.Background(), Options{Labs: testLabs(), Progress: store, Lang: "en", Out: &out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `Chapter progress: 1/5 steps done
-
-LAB                    STATE        STEPS  TITLE
-pod                    in progress  1/2    Pods: the smallest unit
-deployment             not started  0/2    Deployments: managing the rollout of ReplicaSets and pods
-service-nodeport       not started  0/1    NodePort services
-`
-	if out.String() != want {
-		t.Errorf("plain output:\n%s\nwant:\n%s", out.String(), want)
-	}
-}
-
-// TestRealLabsRender opens every step of the labs built into kindlab in both
-// languages: the lab text, not just the test chapter, must fit the window.
-func TestRealLabsRender(t *testing.T) {
-	t.Parallel()
-	set, err := lab.Load(labs.FS, manifests.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	for _, lang := range []string{"en", "ko"} {
-		var m tea.Model = NewModel(ctx, Options{Labs: set, Engine: newFakeEngine(), Progress: progress.Open(t.TempDir(), "t"), Lang: lang})
-		m, _ = m.Update(tea.WindowSizeMsg{Width: testWidth, Height: testHeight})
-		for _, l := range set.Labs {
-			m, _ = m.Update(openLabMsg{lab: l})
-			for i := range l.Steps {
-				root := m.(Model)
-				root.step.idx = i
-				root.step = root.step.layout()
-				view := root.View().Content
-				if n := strings.Count(view, "\n") + 1; n != testHeight {
-					t.Errorf("%s %s/%s: %d lines", lang, l.ID, l.Steps[i].ID, n)
-				}
-				if !strings.Contains(view, l.Steps[i].Title.In(lang)) {
-					t.Errorf("%s %s/%s: the step's title is not shown", lang, l.ID, l.Steps[i].ID)
-				}
-			}
-			m, _ = m.Update(backMsg{})
-		}
 	}
 }
