@@ -15,9 +15,9 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/kindlab
 
-# The main job: Docker, images, a Ready cluster (reused if it exists), its status.
+# The main job: Docker, images, a Ready cluster (reused if it exists), then the lab UI.
 run: build
-	$(SUDO) $(BIN) up
+	$(SUDO) $(BIN)
 
 # Install and start Docker (and what image builds need); idempotent.
 setup: build

@@ -128,11 +128,17 @@ func NewRootCommand(s Streams) *cobra.Command {
 		newTUICommand(g, s),
 		newVersionCommand(s),
 	)
-	// Until the lab UI exists, plain `kindlab` runs the main job: up.
+	// Plain `kindlab` is the main job: everything `up` does, then the lab UI (or,
+	// when output is not a terminal, the lab list).
 	upOpts := &upOptions{}
 	addUpFlags(root, upOpts)
 	root.Args = cobra.NoArgs
-	root.RunE = func(cmd *cobra.Command, _ []string) error { return runUp(cmd, g, s, upOpts) }
+	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		if err := runUp(cmd, g, s, upOpts); err != nil {
+			return err
+		}
+		return runTUI(cmd, g, s, &tuiOptions{namespace: "default"})
+	}
 	markUsageErrors(root)
 	return root
 }

@@ -20,8 +20,8 @@ type tuiOptions struct {
 	namespace string
 }
 
-// newTUICommand opens the lab UI on an existing cluster. Plain `kindlab` stays
-// `up` until the UI is the default.
+// newTUICommand opens the lab UI on an existing cluster; plain `kindlab` runs
+// `up` first and then the same UI.
 func newTUICommand(g *Globals, s Streams) *cobra.Command {
 	o := &tuiOptions{}
 	cmd := &cobra.Command{
