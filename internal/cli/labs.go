@@ -122,6 +122,36 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// labStepContext is what hint, solve and answer start from.
+type labStepContext struct {
+	set  *lab.Set
+	ps   *progress.Store
+	pf   *progress.File
+	lab  *lab.Lab
+	step *lab.Step
+}
+
+// openLabStep loads the labs and the progress and resolves LAB [STEP].
+func (g *Globals) openLabStep(args []string) (*labStepContext, error) {
+	set, err := loadLabs()
+	if err != nil {
+		return nil, err
+	}
+	ps, err := g.progress()
+	if err != nil {
+		return nil, err
+	}
+	pf, err := ps.Load()
+	if err != nil {
+		return nil, cannot(err)
+	}
+	l, st, err := labStep(set, pf, args)
+	if err != nil {
+		return nil, err
+	}
+	return &labStepContext{set: set, ps: ps, pf: pf, lab: l, step: st}, nil
+}
+
 // labStep resolves LAB [STEP] arguments; without STEP, the first step not done.
 func labStep(set *lab.Set, pf *progress.File, args []string) (*lab.Lab, *lab.Step, error) {
 	l, err := set.Get(args[0])
@@ -350,22 +380,11 @@ func newHintCommand(g *Globals, s Streams) *cobra.Command {
 		Short: "Show the next hint for a step (each call is more specific)",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			set, err := loadLabs()
+			lc, err := g.openLabStep(args)
 			if err != nil {
 				return err
 			}
-			ps, err := g.progress()
-			if err != nil {
-				return err
-			}
-			pf, err := ps.Load()
-			if err != nil {
-				return err
-			}
-			l, st, err := labStep(set, pf, args)
-			if err != nil {
-				return err
-			}
+			ps, pf, l, st := lc.ps, lc.pf, lc.lab, lc.step
 			n := 0
 			if lp := pf.Labs[l.ID]; lp != nil && lp.Hints != nil {
 				n = lp.Hints[st.ID]
@@ -392,25 +411,14 @@ func newSolveCommand(g *Globals, s Streams) *cobra.Command {
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "solve LAB [STEP]",
-		Short: "Show and perform the reference solution of a step (all steps with --all)",
+		Short: "Show and perform the reference solution of a step (the current one by default)",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			set, err := loadLabs()
+			lc, err := g.openLabStep(args)
 			if err != nil {
 				return err
 			}
-			ps, err := g.progress()
-			if err != nil {
-				return err
-			}
-			pf, err := ps.Load()
-			if err != nil {
-				return err
-			}
-			l, st, err := labStep(set, pf, args)
-			if err != nil {
-				return err
-			}
+			set, ps, pf, l, st := lc.set, lc.ps, lc.pf, lc.lab, lc.step
 			fmt.Fprintf(s.Out, "%s/%s — solution:\n", l.ID, st.ID)
 			for _, c := range st.Solution.Commands {
 				fmt.Fprintf(s.Out, "    $ %s\n", c)
@@ -460,22 +468,11 @@ func newAnswerCommand(g *Globals, s Streams) *cobra.Command {
 		Short: "Answer a step's question (a value a read-only command shows, e.g. a pod IP)",
 		Args:  cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			set, err := loadLabs()
+			lc, err := g.openLabStep(args[:2])
 			if err != nil {
 				return err
 			}
-			ps, err := g.progress()
-			if err != nil {
-				return err
-			}
-			pf, err := ps.Load()
-			if err != nil {
-				return err
-			}
-			l, st, err := labStep(set, pf, args[:2])
-			if err != nil {
-				return err
-			}
+			ps, l, st := lc.ps, lc.lab, lc.step
 			var id string
 			for _, c := range st.Checks {
 				if c.Answer != nil {
