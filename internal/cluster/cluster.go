@@ -160,7 +160,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 		if err != nil && !o.Retain {
 			m.emit(Progress{Step: "Deleting the half-made cluster"})
 			start := time.Now()
-			if derr := m.provider.Delete(o.Name, o.KubeconfigPath); derr != nil {
+			if derr := m.deleteCluster(context.WithoutCancel(ctx), o.Name, o.KubeconfigPath); derr != nil {
 				err = errors.Join(err, fmt.Errorf("delete half-made cluster %q: %w", o.Name, derr))
 			}
 			m.emit(Progress{Step: "Deleting the half-made cluster", Done: true, Elapsed: time.Since(start)})
@@ -247,7 +247,26 @@ func (m *Manager) Delete(ctx context.Context, name, kubeconfigPath string) error
 	if !ok {
 		return fmt.Errorf("%w: no cluster named %q (see `kindlab cluster list`)", ErrNotFound, name)
 	}
-	return m.provider.Delete(name, kubeconfigPath)
+	return m.deleteCluster(ctx, name, kubeconfigPath)
+}
+
+// deleteCluster deletes with a few tries: under load Docker sometimes fails to
+// remove a node container at the first attempt ("docker rm -f -v ... exit status 1"),
+// and a second try finds it gone or removes it.
+func (m *Manager) deleteCluster(ctx context.Context, name, kubeconfigPath string) error {
+	var err error
+	for try := 0; try < 3; try++ {
+		if err = m.provider.Delete(name, kubeconfigPath); err == nil {
+			return nil
+		}
+		m.debug(fmt.Sprintf("delete %s (try %d): %v", name, try+1, err))
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(2 * time.Second):
+		}
+	}
+	return fmt.Errorf("delete cluster %q: %w (remove what is left with `docker rm -f %s-control-plane`)", name, err, name)
 }
 
 // List returns the names of all kind clusters.
