@@ -84,8 +84,17 @@ func BenchmarkClusterCreate(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.StopTimer()
-				if err := provider.Delete(name, kubeconfig); err != nil {
-					b.Fatal(err)
+				// Docker 20.10 sometimes fails a first removal under load; the same
+				// retry kindlab's own delete does.
+				var err2 error
+				for try := 0; try < 3; try++ {
+					if err2 = provider.Delete(name, kubeconfig); err2 == nil {
+						break
+					}
+					time.Sleep(2 * time.Second)
+				}
+				if err2 != nil {
+					b.Fatal(err2)
 				}
 				b.StartTimer()
 			}
