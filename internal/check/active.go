@@ -123,13 +123,19 @@ func (e *Evaluator) hostHTTP(ctx context.Context, c *lab.HostHTTPCheck) (Status,
 		}
 		url = fmt.Sprintf("http://%s:%d", addr, s.Spec.Ports[0].NodePort)
 	case "hostPort":
-		if e.Cluster.HostPort() == 0 {
-			return Error, e.msg().f("this cluster maps no host port", "이 클러스터에는 호스트 포트 매핑이 없습니다"), nil
-		}
 		if len(s.Spec.Ports) == 0 || s.Spec.Ports[0].NodePort != 31000 {
 			return Fail, e.msg().f("Service %s does not use nodePort 31000 (the one mapped to 127.0.0.1)", "서비스 %s 이(가) nodePort 31000 (127.0.0.1 에 연결된 포트)을 쓰지 않습니다", c.Service), []string{serviceSummary(s)}
 		}
 		url = fmt.Sprintf("http://127.0.0.1:%d", e.Cluster.HostPort())
+		if e.Cluster.HostPort() == 0 {
+			// A cluster made with --host-port 0 (several on one machine) maps nothing:
+			// the node's own address serves the same NodePort.
+			addr, err := e.Cluster.NodeAddress(ctx)
+			if err != nil {
+				return Error, err.Error(), nil
+			}
+			url = fmt.Sprintf("http://%s:31000", addr)
+		}
 	case "loadBalancer":
 		addr := lbAddress(s)
 		if addr == "" {
