@@ -250,9 +250,9 @@ func (m *Manager) Delete(ctx context.Context, name, kubeconfigPath string) error
 	return m.deleteCluster(ctx, name, kubeconfigPath)
 }
 
-// deleteCluster deletes with a few tries: under load Docker sometimes fails to
-// remove a node container at the first attempt ("docker rm -f -v ... exit status 1"),
-// and a second try finds it gone or removes it.
+// deleteCluster deletes with a few tries: Docker sometimes fails to remove a node
+// container ("docker rm -f -v ... exit status 1"), most often because a cgroup in
+// it was left frozen; each retry thaws first.
 func (m *Manager) deleteCluster(ctx context.Context, name, kubeconfigPath string) error {
 	var err error
 	for try := 0; try < 3; try++ {
@@ -260,6 +260,7 @@ func (m *Manager) deleteCluster(ctx context.Context, name, kubeconfigPath string
 			return nil
 		}
 		m.debug(fmt.Sprintf("delete %s (try %d): %v", name, try+1, err))
+		m.thawNodes(ctx, name)
 		select {
 		case <-ctx.Done():
 			return errors.Join(err, ctx.Err())
