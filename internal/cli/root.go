@@ -118,6 +118,7 @@ func NewRootCommand(s Streams) *cobra.Command {
 		newImagesCommand(g, s),
 		newClusterCommand(g, s),
 		newUpCommand(g, s),
+		newShellCommand(g, s),
 		newLabsCommand(g, s),
 		newStartCommand(g, s),
 		newCheckCommand(g, s),
