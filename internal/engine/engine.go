@@ -193,6 +193,13 @@ func (s *Session) WaitPass(ctx context.Context, st *lab.Step, timeout time.Durat
 	}
 }
 
+// Ping asks the API server whether it is ready.
+func (s *Session) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	return s.cs.Discovery().RESTClient().Get().AbsPath("/readyz").Do(ctx).Error()
+}
+
 // HostGet implements check.Cluster.
 func (s *Session) HostGet(ctx context.Context, url string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)

@@ -20,6 +20,8 @@ type Engine interface {
 	Answers() map[string]string
 	// SetLang switches the language of check messages; safe while checks run.
 	SetLang(lang string)
+	// Ping asks the cluster's API whether it is there.
+	Ping(ctx context.Context) error
 }
 
 var _ Engine = (*engine.Session)(nil)

@@ -93,6 +93,8 @@ func (f *fakeEngine) SetAnswers(a map[string]string) {
 
 func (f *fakeEngine) SetLang(string) {}
 
+func (f *fakeEngine) Ping(context.Context) error { return nil }
+
 func (f *fakeEngine) Answers() map[string]string {
 	f.mu.Lock()
 	defer f.mu.Unlock()

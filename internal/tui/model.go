@@ -47,6 +47,8 @@ type Model struct {
 	width, height int
 	// problem is a progress file error or warning; it outranks a screen's status.
 	problem string
+	// clusterDown is why the API did not answer at the last health check.
+	clusterDown error
 	// warned is the store's warning already shown: the store keeps it for the
 	// session, and it is news once.
 	warned string
@@ -73,7 +75,7 @@ func NewModel(ctx context.Context, o Options) Model {
 }
 
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(loadProgress(m.d.store), tea.RequestBackgroundColor)
+	return tea.Batch(loadProgress(m.d.store), tea.RequestBackgroundColor, checkHealth(m.d, time.Second))
 }
 
 func (m Model) resize(w, h int) Model {
@@ -106,6 +108,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.file != nil {
 			m.list.pf = msg.file
 		}
+	case healthMsg:
+		m.clusterDown = msg.err
+		return m, checkHealth(m.d, healthEvery)
 	case openLabMsg:
 		m.screen = stepScreen
 		var cmd tea.Cmd
@@ -172,6 +177,9 @@ func (m Model) View() tea.View {
 	}
 	if m.problem != "" {
 		status = m.st.warn.Render(m.problem)
+	}
+	if m.clusterDown != nil {
+		status = m.st.warn.Render(m.clusterProblem())
 	}
 	// Pad the body so status and help stay at the bottom of the window.
 	lines := strings.Split(body, "\n")

@@ -1,0 +1,49 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// healthMsg says whether the cluster's API answered.
+type healthMsg struct{ err error }
+
+// healthEvery is how often the UI asks the API whether it is there: watches retry
+// quietly when a cluster disappears, so without this the screen would show stale
+// verdicts as if nothing happened.
+const healthEvery = 5 * time.Second
+
+// checkHealth waits, then pings the API. It returns nothing once the UI ends, so it
+// never outlives it.
+func checkHealth(d *deps, after time.Duration) tea.Cmd {
+	return func() tea.Msg {
+		select {
+		case <-d.ctx.Done():
+			return nil
+		case <-time.After(after):
+		}
+		ctx, cancel := context.WithTimeout(d.ctx, 3*time.Second)
+		defer cancel()
+		err := d.eng.Ping(ctx)
+		if d.ctx.Err() != nil {
+			return nil
+		}
+		return healthMsg{err: err}
+	}
+}
+
+// clusterProblem is the status line while the API does not answer.
+func (m Model) clusterProblem() string {
+	return tr(m.lang,
+		"⚠ the cluster does not answer ("+short(m.clusterDown.Error())+"): start it again with `kindlab up` (or `kindlab up --recreate`) in another terminal; the checks resume by themselves",
+		"⚠ 클러스터가 응답하지 않습니다 ("+short(m.clusterDown.Error())+"): 다른 터미널에서 `kindlab up` (또는 `kindlab up --recreate`) 으로 다시 시작하세요. 검사는 저절로 다시 이어집니다")
+}
+
+func short(s string) string {
+	if len(s) > 60 {
+		return s[:57] + "..."
+	}
+	return s
+}
