@@ -33,12 +33,15 @@ func (m *Manager) installLoadBalancer(ctx context.Context, name string, cs kuber
 		m.debug("node image has no " + images.MetalLBManifest + ": LoadBalancer Services will stay <pending>")
 		return nil
 	}
+	start := time.Now()
 	if err := nodeKubectl(ctx, node, "", "apply", "--server-side", "--force-conflicts", "-f", images.MetalLBManifest); err != nil {
 		return fmt.Errorf("apply MetalLB: %w", err)
 	}
+	m.debug(fmt.Sprintf("MetalLB manifest applied after %s", time.Since(start).Round(100*time.Millisecond)))
 	if err := waitPodsReady(ctx, cs, metallbNamespace, 2, 3*time.Minute); err != nil {
 		return fmt.Errorf("MetalLB: %w", err)
 	}
+	m.debug(fmt.Sprintf("MetalLB pods Ready after %s", time.Since(start).Round(100*time.Millisecond)))
 	pool, err := m.addressPool(ctx)
 	if err != nil {
 		return err
@@ -70,7 +73,7 @@ spec:
 	if err != nil {
 		return fmt.Errorf("configure MetalLB address pool %s: %v (last: %v)", pool, err, last)
 	}
-	m.debug("MetalLB address pool " + pool)
+	m.debug(fmt.Sprintf("MetalLB address pool %s configured after %s", pool, time.Since(start).Round(100*time.Millisecond)))
 	return nil
 }
 
