@@ -11,6 +11,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -299,4 +300,27 @@ func TestStoreStartFailsWhenTheAPIRefuses(t *testing.T) {
 		t.Errorf("Start = %v, want an error that says to check the cluster", err)
 	}
 	st.Shutdown()
+}
+
+func TestReplicaSetReplacedCountsThisReplicaSetsEvents(t *testing.T) {
+	t.Parallel()
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "replicaset-nginx", Namespace: ns, UID: "new"},
+		Spec:       appsv1.ReplicaSetSpec{Replicas: ptr(int32(3)), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "x"}}},
+		Status:     appsv1.ReplicaSetStatus{ReadyReplicas: 3},
+	}
+	event := func(name string, uid types.UID, count int32) *corev1.Event {
+		return &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Reason: "SuccessfulCreate", Count: count,
+			InvolvedObject: corev1.ObjectReference{Kind: "ReplicaSet", Name: "replicaset-nginx", UID: uid}}
+	}
+	c := &lab.Check{ID: "r", ReplicaSet: &lab.ReplicaSetCheck{Name: "replicaset-nginx", Replicas: ptr(int32(3)), Replaced: true}}
+	// Three pods made, and an old ReplicaSet of the same name made five: not replaced.
+	e := newEval(t, "en", nil, rs, event("a", "new", 3), event("old", "old", 5))
+	if r := e.Evaluate(context.Background(), c); r.Status != Fail || !strings.Contains(r.Message, "created 3 pods for 3 replicas") {
+		t.Errorf("before a delete: %s %q", r.Status, r.Message)
+	}
+	e = newEval(t, "en", nil, rs, event("a", "new", 3), event("b", "new", 1))
+	if r := e.Evaluate(context.Background(), c); r.Status != Pass {
+		t.Errorf("after a delete: %s %q", r.Status, r.Message)
+	}
 }

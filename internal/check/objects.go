@@ -350,6 +350,19 @@ func (e *Evaluator) replicaSet(c *lab.ReplicaSetCheck) (Status, string, []string
 			return Fail, e.msg().f("%s has annotation %s=%v; want %s", "%s 의 어노테이션 %s=%v; %s 이어야 합니다", what, k, valueOrNone(rs.Annotations[k]), v), ev
 		}
 	}
+	if c.Replaced {
+		created := 0
+		for _, ev := range e.Store.Events("ReplicaSet", rs.Name) {
+			// Events outlive a deleted ReplicaSet of the same name: count this one's.
+			if ev.InvolvedObject.UID == rs.UID && ev.Reason == "SuccessfulCreate" {
+				created += int(max(ev.Count, 1))
+			}
+		}
+		if created <= int(replicas(rs.Spec.Replicas)) {
+			return Fail, e.msg().f("%s has created %d pods for %d replicas: no pod was replaced yet (delete one and watch)", "%s 이(가) 레플리카 %[3]d 개에 포드 %[2]d 개를 만들었습니다: 아직 교체된 포드가 없습니다 (하나를 지워 보세요)", what, created, replicas(rs.Spec.Replicas)), ev
+		}
+		ev = append(ev, fmt.Sprintf("created %d pods in all", created))
+	}
 	if c.Original {
 		hist := rs.Annotations["deployment.kubernetes.io/revision-history"]
 		if rs.Annotations[revisionAnnotation] != "1" && !containsField(hist, "1") {

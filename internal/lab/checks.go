@@ -84,6 +84,9 @@ type ReplicaSetCheck struct {
 	Original bool `yaml:"original,omitempty"`
 	// Selector is the wanted selector in kubectl's string form.
 	Selector string `yaml:"selector,omitempty"`
+	// Replaced requires the ReplicaSet to have replaced a pod: it created more pods
+	// than its replicas (its SuccessfulCreate events), as after a pod is deleted.
+	Replaced bool `yaml:"replaced,omitempty"`
 }
 
 // ServiceCheck looks at a Service's spec and status.
