@@ -34,14 +34,23 @@ func (m *Manager) installLoadBalancer(ctx context.Context, name string, cs kuber
 		return nil
 	}
 	start := time.Now()
+	// MetalLB's controller talks to the API through its Service address at once; until
+	// kube-proxy has programmed it, the node rejects that traffic (kindlab's egress
+	// guard), the controller crashes and backs off for 10-40 s.
+	if err := waitPodsReady(ctx, cs, "kube-system", "k8s-app=kube-proxy", 1, 3*time.Minute); err != nil {
+		return fmt.Errorf("before MetalLB: %w", err)
+	}
+	m.debug(fmt.Sprintf("kube-proxy Ready after %s", time.Since(start).Round(100*time.Millisecond)))
 	if err := nodeKubectl(ctx, node, "", "apply", "--server-side", "--force-conflicts", "-f", images.MetalLBManifest); err != nil {
 		return fmt.Errorf("apply MetalLB: %w", err)
 	}
 	m.debug(fmt.Sprintf("MetalLB manifest applied after %s", time.Since(start).Round(100*time.Millisecond)))
-	if err := waitPodsReady(ctx, cs, metallbNamespace, 2, 3*time.Minute); err != nil {
+	// Only the controller gates the pool (its webhook validates it); the speaker
+	// announces addresses once it is up, and a Service's address waits for it anyway.
+	if err := waitPodsReady(ctx, cs, metallbNamespace, "component=controller", 1, 3*time.Minute); err != nil {
 		return fmt.Errorf("MetalLB: %w", err)
 	}
-	m.debug(fmt.Sprintf("MetalLB pods Ready after %s", time.Since(start).Round(100*time.Millisecond)))
+	m.debug(fmt.Sprintf("MetalLB controller Ready after %s", time.Since(start).Round(100*time.Millisecond)))
 	pool, err := m.addressPool(ctx)
 	if err != nil {
 		return err
@@ -125,11 +134,12 @@ func poolFor(cidr string) (string, bool) {
 	return ip(last-55) + "-" + ip(last-5), true
 }
 
-// waitPodsReady waits until at least min pods exist in ns and all are Ready.
-func waitPodsReady(ctx context.Context, cs kubernetes.Interface, ns string, min int, timeout time.Duration) error {
+// waitPodsReady waits until at least min pods matching selector exist in ns and
+// all are Ready.
+func waitPodsReady(ctx context.Context, cs kubernetes.Interface, ns, selector string, min int, timeout time.Duration) error {
 	var problems []string
 	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 		if err != nil {
 			return false, nil
 		}
