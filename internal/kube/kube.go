@@ -35,8 +35,8 @@ func RESTConfigFromKubeconfig(kubeconfig []byte, context string) (*rest.Config, 
 // SystemNamespaces hold the pods a cluster needs before a lab can start.
 var SystemNamespaces = []string{"kube-system", "local-path-storage"}
 
-// WaitSystemPodsReady waits until every pod in SystemNamespaces is Ready (and at
-// least the control plane exists). On timeout the error names each pod that is not
+// WaitSystemPodsReady waits until every pod in SystemNamespaces is Ready, or for a
+// Deployment's pods at least one of them (and at least the control plane exists). On timeout the error names each pod that is not
 // Ready, why, and the latest warning events.
 func WaitSystemPodsReady(ctx context.Context, cs kubernetes.Interface, timeout time.Duration) error {
 	var notReady []string
@@ -49,10 +49,21 @@ func WaitSystemPodsReady(ctx context.Context, cs kubernetes.Interface, timeout t
 				notReady = append(notReady, "cannot list pods: "+err.Error())
 				return false, nil // the API may still be starting
 			}
+			// A Deployment serves once one replica is Ready (CoreDNS's second replica
+			// often lags the first by seconds); every other pod must be Ready itself.
+			readyOwners := map[string]bool{}
+			for i := range pods.Items {
+				if o := metav1.GetControllerOf(&pods.Items[i]); o != nil && o.Kind == "ReplicaSet" && PodReady(&pods.Items[i]) {
+					readyOwners[string(o.UID)] = true
+				}
+			}
 			for i := range pods.Items {
 				p := &pods.Items[i]
 				total++
 				if p.Status.Phase == corev1.PodSucceeded {
+					continue
+				}
+				if o := metav1.GetControllerOf(p); o != nil && o.Kind == "ReplicaSet" && readyOwners[string(o.UID)] {
 					continue
 				}
 				if !PodReady(p) {

@@ -1,0 +1,45 @@
+package kube
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/fake"
+)
+
+func pod(name string, ready bool, owner string) *corev1.Pod {
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "kube-system"}, Status: corev1.PodStatus{Phase: corev1.PodRunning}}
+	st := corev1.ConditionFalse
+	if ready {
+		st = corev1.ConditionTrue
+	}
+	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: st}}
+	if owner != "" {
+		yes := true
+		p.OwnerReferences = []metav1.OwnerReference{{Kind: "ReplicaSet", Name: owner, UID: "uid-" + types.UID(owner), Controller: &yes}}
+	}
+	return p
+}
+
+func TestWaitSystemPodsReady(t *testing.T) {
+	t.Parallel()
+	base := []runtime.Object{pod("etcd", true, ""), pod("kube-apiserver", true, ""), pod("kube-controller-manager", true, ""),
+		pod("kube-scheduler", true, ""), pod("kube-proxy", true, ""), pod("cni", true, "")}
+	// One CoreDNS replica Ready is enough: the Service answers.
+	ok := append(append([]runtime.Object{}, base...), pod("coredns-a", true, "coredns"), pod("coredns-b", false, "coredns"))
+	if err := WaitSystemPodsReady(context.Background(), fake.NewClientset(ok...), 2*time.Second); err != nil {
+		t.Errorf("one ready CoreDNS replica: %v", err)
+	}
+	// A static pod that is not Ready blocks, and the error names it.
+	bad := append(append([]runtime.Object{}, base[1:]...), pod("etcd", false, ""), pod("coredns-a", true, "coredns"))
+	err := WaitSystemPodsReady(context.Background(), fake.NewClientset(bad...), time.Second)
+	if err == nil || !strings.Contains(err.Error(), "kube-system/etcd") {
+		t.Errorf("not-ready etcd: %v", err)
+	}
+}
