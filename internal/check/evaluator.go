@@ -46,12 +46,6 @@ func (e *Evaluator) msg() msg { return msg{lang: *e.lang.Load()} }
 // It is safe while checks run.
 func (e *Evaluator) SetLang(lang string) { e.lang.Store(&lang) }
 
-// Active reports whether a check talks to the cluster's network (HTTP, DNS, exec)
-// rather than reading the object cache: those are re-run on a timer too.
-func Active(c *lab.Check) bool {
-	return c.HTTP != nil || c.HostHTTP != nil || c.DNS != nil || c.Exec != nil
-}
-
 // Evaluate runs one check.
 func (e *Evaluator) Evaluate(ctx context.Context, c *lab.Check) Result {
 	r := Result{Check: c.ID, Kind: c.KindName(), Title: c.Title.In(e.msg().lang)}

@@ -201,17 +201,9 @@ func newStartCommand(g *Globals, s Streams) *cobra.Command {
 				}
 				dir = filepath.Join(home, "kindlab", l.ID)
 			}
-			if err := os.MkdirAll(dir, 0o755); err != nil {
+			// Files already there are kept: the learner may have edited them.
+			if err := writeMissingManifests(set, l, dir); err != nil {
 				return cannot(err)
-			}
-			for _, f := range l.Files {
-				data, err := set.Manifest(l.ID, f)
-				if err != nil {
-					return err
-				}
-				if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
-					return cannot(err)
-				}
 			}
 			sess, err := g.openSession(cmd.Context(), s, set, "default")
 			if err != nil {
