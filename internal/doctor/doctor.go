@@ -83,6 +83,8 @@ type Doctor struct {
 	ProcStatus string
 	// CapLastCap is /proc/sys/kernel/cap_last_cap; read from the system if negative.
 	CapLastCap int
+	// SysctlDir is /proc/sys, replaceable in tests.
+	SysctlDir string
 }
 
 // New returns a Doctor reading the real machine.
@@ -104,6 +106,7 @@ func (d *Doctor) Check(ctx context.Context) Report {
 	}
 	add(d.checkCgroup())
 	add(d.checkDisk())
+	add(d.checkInotify())
 	add(d.checkTool("go", "Go toolchain", "needed by `kindlab images build`; install Go 1.26 or newer from go.dev/dl"))
 	add(d.checkTool("debootstrap", "debootstrap", "apt-get install -y debootstrap   (or: kindlab doctor --fix)"))
 	if os.Geteuid() != 0 {

@@ -3,6 +3,8 @@ package doctor
 import (
 	"archive/tar"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -76,5 +78,24 @@ func TestWrapperScriptNamesWhatItDrops(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("wrapper script lacks %q", want)
 		}
+	}
+}
+
+func TestInotifyLimits(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "fs", "inotify"), 0o755)
+	write := func(inst, watches string) {
+		os.WriteFile(filepath.Join(dir, "fs/inotify/max_user_instances"), []byte(inst+"\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, "fs/inotify/max_user_watches"), []byte(watches+"\n"), 0o644)
+	}
+	d := &Doctor{SysctlDir: dir}
+	write("128", "524288")
+	f := d.checkInotify()
+	if f.Severity != Warn || !strings.Contains(f.Fix, "fs.inotify.max_user_instances=512") || strings.Contains(f.Fix, "watches") {
+		t.Errorf("low instances: %+v", f)
+	}
+	write("1024", "1048576")
+	if f := d.checkInotify(); f.Severity != OK {
+		t.Errorf("high limits: %+v", f)
 	}
 }

@@ -56,6 +56,10 @@ func (d *Doctor) Fix(ctx context.Context, out io.Writer) error {
 		}
 	}
 	fmt.Fprintln(out, "docker daemon is running")
+	// Only a warning when it fails: one cluster works without it.
+	if err := d.fixInotify(ctx, out); err != nil {
+		fmt.Fprintf(out, "could not raise the inotify limits (several clusters need them): %v\n", err)
+	}
 
 	probeErr := d.privilegedProbe(ctx)
 	if probeErr == nil {
