@@ -51,7 +51,7 @@ func (m *Manager) installLoadBalancer(ctx context.Context, name string, cs kuber
 		return fmt.Errorf("MetalLB: %w", err)
 	}
 	m.debug(fmt.Sprintf("MetalLB controller Ready after %s", time.Since(start).Round(100*time.Millisecond)))
-	pool, err := m.addressPool(ctx)
+	pool, err := m.addressPool(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -100,28 +100,38 @@ func nodeKubectl(ctx context.Context, node nodes.Node, stdin string, args ...str
 	return nil
 }
 
-// addressPool is a range near the top of the kind network's IPv4 subnet.
-func (m *Manager) addressPool(ctx context.Context) (string, error) {
+// addressPool is a range near the top of the kind network's IPv4 subnet, its own
+// for each cluster on the network: clusters share the kind network, and two
+// MetalLBs announcing one address would answer for each other's Services.
+func (m *Manager) addressPool(ctx context.Context, name string) (string, error) {
 	out, err := m.run.Output(ctx, "docker", "network", "inspect", "kind", "-f", "{{range .IPAM.Config}}{{.Subnet}} {{end}}")
 	if err != nil {
 		return "", fmt.Errorf("inspect the kind network: %w", err)
 	}
+	node, err := m.NodeAddress(ctx, name)
+	if err != nil {
+		return "", err
+	}
 	for _, s := range strings.Fields(out) {
-		if r, ok := poolFor(s); ok {
+		if r, ok := poolFor(s, net.ParseIP(node)); ok {
 			return r, nil
 		}
 	}
 	return "", fmt.Errorf("the kind network has no IPv4 subnet (%q)", out)
 }
 
-// poolFor returns the 50 addresses ending 5 below the broadcast address of an
-// IPv4 subnet of at least /24.
-func poolFor(cidr string) (string, bool) {
+// poolFor returns the cluster's address pool in an IPv4 subnet. In a subnet of at
+// least /20 (kind's is a /16) each cluster gets 31 addresses of its own: block k
+// from the top for the node at offset k from the subnet's base (Docker hands out
+// node addresses from the bottom, unique on the network). In a smaller subnet the
+// one pool is the 51 addresses ending 5 below the broadcast address.
+func poolFor(cidr string, node net.IP) (string, bool) {
 	_, n, err := net.ParseCIDR(cidr)
 	if err != nil || n.IP.To4() == nil {
 		return "", false
 	}
-	if ones, _ := n.Mask.Size(); ones > 24 {
+	ones, _ := n.Mask.Size()
+	if ones > 24 {
 		return "", false
 	}
 	base := binary.BigEndian.Uint32(n.IP.To4())
@@ -130,6 +140,14 @@ func poolFor(cidr string) (string, bool) {
 		b := make(net.IP, 4)
 		binary.BigEndian.PutUint32(b, v)
 		return b.String()
+	}
+	if v4 := node.To4(); v4 != nil && ones <= 20 && n.Contains(v4) {
+		off := binary.BigEndian.Uint32(v4) - base
+		// Blocks stay in the top eighth of the subnet, far above the nodes.
+		if off >= 1 && 32*off < (last-base)/8 {
+			hi := last - 32*(off-1) - 1
+			return ip(hi-30) + "-" + ip(hi), true
+		}
 	}
 	return ip(last-55) + "-" + ip(last-5), true
 }
