@@ -163,7 +163,8 @@ func (e *Evaluator) dns(ctx context.Context, c *lab.DNSCheck) (Status, string, [
 	if c.CNAME != "" {
 		typ = "CNAME"
 	}
-	out, err := e.Cluster.Probe(ctx, "dig", "+short", "+time=2", "+tries=1", "-t", typ, c.Name)
+	name := lab.Namespaced(c.Name, e.Store.Namespace())
+	out, err := e.Cluster.Probe(ctx, "dig", "+short", "+time=2", "+tries=1", "-t", typ, name)
 	if err != nil {
 		return Error, e.msg().f("cannot query DNS in the cluster: %v", "클러스터 안에서 DNS 를 조회할 수 없습니다: %v", err), nil
 	}
@@ -171,15 +172,15 @@ func (e *Evaluator) dns(ctx context.Context, c *lab.DNSCheck) (Status, string, [
 	if c.CNAME != "" {
 		for _, g := range got {
 			if strings.TrimSuffix(g, ".") == strings.TrimSuffix(c.CNAME, ".") {
-				return Pass, e.msg().f("%s is a CNAME for %s", "%s 은(는) %s 의 CNAME 입니다", c.Name, c.CNAME), got
+				return Pass, e.msg().f("%s is a CNAME for %s", "%s 은(는) %s 의 CNAME 입니다", name, c.CNAME), got
 			}
 		}
-		return Fail, e.msg().f("%s has CNAME %v; want %s", "%s 의 CNAME: %v; %s 이어야 합니다", c.Name, got, c.CNAME), got
+		return Fail, e.msg().f("%s has CNAME %v; want %s", "%s 의 CNAME: %v; %s 이어야 합니다", name, got, c.CNAME), got
 	}
 	if len(got) == 0 {
-		return Fail, e.msg().f("%s does not resolve", "%s 이(가) 조회되지 않습니다", c.Name), nil
+		return Fail, e.msg().f("%s does not resolve", "%s 이(가) 조회되지 않습니다", name), nil
 	}
-	return Pass, e.msg().f("%s resolves to %s", "%s → %s", c.Name, strings.Join(got, ", ")), got
+	return Pass, e.msg().f("%s resolves to %s", "%s → %s", name, strings.Join(got, ", ")), got
 }
 
 func (e *Evaluator) exec(ctx context.Context, c *lab.ExecCheck) (Status, string, []string) {

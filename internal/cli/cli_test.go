@@ -22,6 +22,16 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"hint", "no-such-lab"},
 		{"hint", "pod", "no-such-step"},
 		{"doctor", "-o", "yaml"},
+		{"grade"},
+		{"grade", "pod", "--all"},
+		{"grade", "no-such-lab"},
+		{"grade", "pod", "--junit", "-", "--json", "-"},
+		{"grade", "pod", "--timeout", "soon"},
+		{"solve", "pod", "create-pod", "--all"},
+		{"class", "status"},
+		{"class", "create", "--learners", "0"},
+		{"class", "create", "--learners", "2", "--prefix", "Bad_Name"},
+		{"class", "reset", "extra-arg"},
 	} {
 		code, _, errOut := run(args...)
 		if code != ExitCannot {

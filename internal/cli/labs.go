@@ -205,7 +205,7 @@ func newStartCommand(g *Globals, s Streams) *cobra.Command {
 			if err := writeMissingManifests(set, l, dir); err != nil {
 				return cannot(err)
 			}
-			sess, err := g.openSession(cmd.Context(), s, set, "default")
+			sess, err := g.openSession(cmd.Context(), s, set)
 			if err != nil {
 				return err
 			}
@@ -224,7 +224,7 @@ func newStartCommand(g *Globals, s Streams) *cobra.Command {
 			fmt.Fprintf(s.Out, "# %s\n\n%s\n\n", l.Title.In(lang), strings.TrimSpace(l.Goal.In(lang)))
 			fmt.Fprintf(s.Out, "manifests are in %s — work there:\n\n    cd %s\n\n", dir, dir)
 			for i, st := range l.Steps {
-				fmt.Fprintf(s.Out, "## %d. %s (%s)\n\n%s\n\n", i+1, st.Title.In(lang), st.ID, strings.TrimSpace(st.Instructions.In(lang)))
+				fmt.Fprintf(s.Out, "## %d. %s (%s)\n\n%s\n\n", i+1, st.Title.In(lang), st.ID, strings.TrimSpace(lab.Namespaced(st.Instructions.In(lang), g.Namespace)))
 			}
 			fmt.Fprintf(s.Out, "check your work with `kindlab check %s`; stuck? `kindlab hint %s`\n", l.ID, l.ID)
 			return nil
@@ -235,8 +235,7 @@ func newStartCommand(g *Globals, s Streams) *cobra.Command {
 }
 
 type checkOptions struct {
-	output    string
-	namespace string
+	output string
 }
 
 func newCheckCommand(g *Globals, s Streams) *cobra.Command {
@@ -251,7 +250,6 @@ changes the cluster does not undo it.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runCheck(cmd, g, s, o, args) },
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "output format: json")
-	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "default", "namespace of the lab's objects")
 	return cmd
 }
 
@@ -286,7 +284,7 @@ func runCheck(cmd *cobra.Command, g *Globals, s Streams, o *checkOptions, args [
 	if err != nil {
 		return cannot(err)
 	}
-	sess, err := g.openSession(cmd.Context(), s, set, o.namespace)
+	sess, err := g.openSession(cmd.Context(), s, set)
 	if err != nil {
 		return err
 	}
@@ -399,26 +397,44 @@ func newHintCommand(g *Globals, s Streams) *cobra.Command {
 }
 
 func newSolveCommand(g *Globals, s Streams) *cobra.Command {
-	var show bool
+	var show, all bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "solve LAB [STEP]",
 		Short: "Show and perform the reference solution of a step (the current one by default)",
-		Args:  cobra.RangeArgs(1, 2),
+		Long: `solve shows the commands of a step's reference solution and performs them,
+then waits until the step's checks pass. With --all it performs every step of
+the lab in order, leaving out the lab's closing clean-up step, so that the lab
+ends finished (as ` + "`kindlab grade`" + ` grades it).`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if all && len(args) > 1 {
+				return cannot(errors.New("--all solves every step of the lab: give no STEP"))
+			}
 			lc, err := g.openLabStep(args)
 			if err != nil {
 				return err
 			}
-			set, ps, pf, l, st := lc.set, lc.ps, lc.pf, lc.lab, lc.step
-			fmt.Fprintf(s.Out, "%s/%s — solution:\n", l.ID, st.ID)
-			for _, c := range st.Solution.Commands {
-				fmt.Fprintf(s.Out, "    $ %s\n", c)
+			set, ps, pf, l := lc.set, lc.ps, lc.pf, lc.lab
+			steps := []*lab.Step{lc.step}
+			if all {
+				steps = nil
+				for i := range l.Steps {
+					if !l.Steps[i].Teardown {
+						steps = append(steps, &l.Steps[i])
+					}
+				}
+			}
+			for _, st := range steps {
+				fmt.Fprintf(s.Out, "%s/%s — solution:\n", l.ID, st.ID)
+				for _, c := range st.Solution.Commands {
+					fmt.Fprintf(s.Out, "    $ %s\n", c)
+				}
 			}
 			if show {
 				return nil
 			}
-			sess, err := g.openSession(cmd.Context(), s, set, "default")
+			sess, err := g.openSession(cmd.Context(), s, set)
 			if err != nil {
 				return err
 			}
@@ -426,31 +442,47 @@ func newSolveCommand(g *Globals, s Streams) *cobra.Command {
 			if lp := pf.Labs[l.ID]; lp != nil {
 				sess.SetAnswers(lp.Answers)
 			}
-			rs, err := sess.Solve(cmd.Context(), l, st, timeout)
-			if err != nil {
-				printReports(s.Out, []StepReport{{Lab: l.ID, Step: st.ID, Title: st.Title.In(g.lang()), Results: rs}})
-				return err
-			}
-			answers := sess.Answers()
-			if err := ps.Update(l.ID, func(lp *progress.LabProgress) {
-				lp.MarkDone(st.ID)
-				if len(answers) > 0 {
-					if lp.Answers == nil {
-						lp.Answers = map[string]string{}
-					}
-					for k, v := range answers {
-						lp.Answers[k] = v
+			for _, st := range steps {
+				if all {
+					// Entering a step runs its setup, as the UI and start do.
+					if err := sess.Setup(cmd.Context(), l, st); err != nil {
+						return err
 					}
 				}
-			}); err != nil {
-				return err
+				rs, err := sess.Solve(cmd.Context(), l, st, timeout)
+				if err != nil {
+					printReports(s.Out, []StepReport{{Lab: l.ID, Step: st.ID, Title: st.Title.In(g.lang()), Results: rs}})
+					return err
+				}
+				answers := sess.Answers()
+				if err := ps.Update(l.ID, func(lp *progress.LabProgress) {
+					lp.MarkDone(st.ID)
+					if len(answers) > 0 {
+						if lp.Answers == nil {
+							lp.Answers = map[string]string{}
+						}
+						for k, v := range answers {
+							lp.Answers[k] = v
+						}
+					}
+				}); err != nil {
+					return err
+				}
+				fmt.Fprintf(s.Out, "performed; every check of %s/%s passes\n", l.ID, st.ID)
 			}
-			fmt.Fprintf(s.Out, "performed; every check of %s/%s passes\n", l.ID, st.ID)
+			if all {
+				for _, st := range l.Steps {
+					if st.Teardown {
+						fmt.Fprintf(s.Out, "left out %s/%s (the lab's clean-up): `kindlab solve %s %s` performs it\n", l.ID, st.ID, l.ID, st.ID)
+					}
+				}
+			}
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&show, "show", false, "only show the commands, change nothing")
-	cmd.Flags().DurationVar(&timeout, "timeout", 3*time.Minute, "how long to wait for the checks to pass")
+	cmd.Flags().BoolVar(&all, "all", false, "perform every step of the lab in order (not its clean-up step)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 3*time.Minute, "how long to wait for each step's checks to pass")
 	return cmd
 }
 
@@ -525,7 +557,7 @@ func newResetCommand(g *Globals, s Streams) *cobra.Command {
 					return err
 				}
 			} else {
-				sess, err := g.openSession(cmd.Context(), s, set, "default")
+				sess, err := g.openSession(cmd.Context(), s, set)
 				if err != nil {
 					return err
 				}

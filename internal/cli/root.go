@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kindlab/kindlab/internal/kube"
 )
 
 // Exit codes, documented in the README.
@@ -49,6 +51,7 @@ type Globals struct {
 	Cluster    string
 	Kubeconfig string
 	Context    string
+	Namespace  string
 	Lang       string
 	Verbose    bool
 	CacheDir   string
@@ -92,6 +95,15 @@ func NewRootCommand(s Streams) *cobra.Command {
 				level = slog.LevelDebug
 			}
 			slog.SetDefault(slog.New(slog.NewTextHandler(s.Err, &slog.HandlerOptions{Level: level})))
+			// A learner's kubeconfig (from `kindlab class create --namespaces`) names
+			// their namespace: it is the default unless --namespace says otherwise.
+			if g.Kubeconfig != "" && !cmd.Flags().Changed("namespace") {
+				if data, err := os.ReadFile(g.Kubeconfig); err == nil {
+					if ns, err := kube.KubeconfigNamespace(data, g.Context); err == nil && ns != "" {
+						g.Namespace = ns
+					}
+				}
+			}
 			if g.CacheDir == "" {
 				dir, err := defaultCacheDir()
 				if err != nil {
@@ -109,6 +121,7 @@ func NewRootCommand(s Streams) *cobra.Command {
 	pf.StringVar(&g.Cluster, "cluster", "kindlab", "name of the kind cluster")
 	pf.StringVar(&g.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: the cluster's own)")
 	pf.StringVar(&g.Context, "context", "", "kubeconfig context")
+	pf.StringVarP(&g.Namespace, "namespace", "n", "default", "namespace of the labs' objects")
 	pf.StringVar(&g.Lang, "lang", "", "language of instructions and messages: ko or en (default: from the locale)")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "show diagnostics and the output of every command")
 	pf.StringVar(&g.CacheDir, "cache-dir", "", "where image builds keep their work (default: the user cache dir)")
@@ -126,6 +139,8 @@ func NewRootCommand(s Streams) *cobra.Command {
 		newSolveCommand(g, s),
 		newAnswerCommand(g, s),
 		newResetCommand(g, s),
+		newGradeCommand(g, s),
+		newClassCommand(g, s),
 		newTUICommand(g, s),
 		newVersionCommand(s),
 	)
@@ -138,7 +153,7 @@ func NewRootCommand(s Streams) *cobra.Command {
 		if err := runUp(cmd, g, s, upOpts); err != nil {
 			return err
 		}
-		return runTUI(cmd, g, s, &tuiOptions{namespace: "default"})
+		return runTUI(cmd, g, s, &tuiOptions{})
 	}
 	markUsageErrors(root)
 	return root

@@ -79,14 +79,14 @@ func (g *Globals) restConfig(ctx context.Context, m *cluster.Manager) (*rest.Con
 	return cfg, nil
 }
 
-// openSession connects to the cluster for the labs in namespace ns.
-func (g *Globals) openSession(ctx context.Context, s Streams, set *lab.Set, ns string) (*engine.Session, error) {
+// openSession connects to the cluster for the labs in --namespace.
+func (g *Globals) openSession(ctx context.Context, s Streams, set *lab.Set) (*engine.Session, error) {
 	m := cluster.New(cluster.Options{})
 	cfg, err := g.restConfig(ctx, m)
 	if err != nil {
 		return nil, err
 	}
-	t := engine.Target{Config: cfg, Namespace: ns}
+	t := engine.Target{Config: cfg, Namespace: g.Namespace}
 	if g.Kubeconfig == "" {
 		name := g.Cluster
 		t.NodeAddress = func(ctx context.Context) (string, error) { return m.NodeAddress(ctx, name) }
@@ -107,6 +107,9 @@ func (g *Globals) progress() (*progress.Store, error) {
 	name := g.Cluster
 	if g.Kubeconfig != "" {
 		name = "kubeconfig-" + strings.NewReplacer("/", "_", ":", "_").Replace(g.Context)
+	}
+	if g.Namespace != "" && g.Namespace != "default" {
+		name += "--" + g.Namespace
 	}
 	return progress.Open(dir, name), nil
 }

@@ -16,9 +16,7 @@ import (
 	"github.com/kindlab/kindlab/internal/tui"
 )
 
-type tuiOptions struct {
-	namespace string
-}
+type tuiOptions struct{}
 
 // newTUICommand opens the lab UI on an existing cluster; plain `kindlab` runs
 // `up` first and then the same UI.
@@ -33,7 +31,6 @@ output is not a terminal it prints the lab list instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTUI(cmd, g, s, o) },
 	}
-	cmd.Flags().StringVarP(&o.namespace, "namespace", "n", "default", "namespace of the lab's objects")
 	return cmd
 }
 
@@ -59,7 +56,7 @@ func runTUI(cmd *cobra.Command, g *Globals, s Streams, o *tuiOptions) error {
 		}
 		return tui.PrintLabs(s.Out, set, pf, lang)
 	}
-	sess, err := g.openSession(ctx, s, set, o.namespace)
+	sess, err := g.openSession(ctx, s, set)
 	if err != nil {
 		return err
 	}
@@ -69,7 +66,7 @@ func runTUI(cmd *cobra.Command, g *Globals, s Streams, o *tuiOptions) error {
 		return cannot(err)
 	}
 	defer restore()
-	opts := tui.Options{Labs: set, Engine: sess, Progress: ps, Lang: lang, In: s.In, Out: s.Out}
+	opts := tui.Options{Labs: set, Engine: sess, Progress: ps, Lang: lang, Namespace: g.Namespace, In: s.In, Out: s.Out}
 	if home, err := os.UserHomeDir(); err == nil {
 		// The same place `kindlab start` uses, so both find the learner's files.
 		opts.WorkDir = func(l *lab.Lab) string { return filepath.Join(home, "kindlab", l.ID) }

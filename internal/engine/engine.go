@@ -59,6 +59,11 @@ func Open(ctx context.Context, set *lab.Set, t Target, lang string) (*Session, e
 		return nil, err
 	}
 	s := &Session{Labs: set, Lang: lang, target: t, cs: cs, dyn: dyn}
+	// A server that does not answer is said in seconds, not after the watch
+	// cache's wait.
+	if err := s.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("the API server at %s does not answer (is the cluster running? kindlab cluster status): %w", t.Config.Host, err)
+	}
 	s.store = check.NewStore(cs, t.Namespace)
 	if err := s.store.Start(ctx); err != nil {
 		return nil, err
@@ -72,6 +77,9 @@ func (s *Session) Close() { s.store.Shutdown() }
 
 // Client is the session's clientset.
 func (s *Session) Client() kubernetes.Interface { return s.cs }
+
+// OnChange calls fn after any watched object changes; the returned func removes it.
+func (s *Session) OnChange(fn func()) (remove func()) { return s.store.OnChange(fn) }
 
 // Namespace of the session.
 func (s *Session) Namespace() string { return s.target.Namespace }

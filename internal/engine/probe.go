@@ -18,7 +18,7 @@ import (
 // namespace, so it never shows up among the learner's pods or in their counts.
 const (
 	ProbeNamespace = "kindlab-system"
-	probePod       = "kindlab-probe"
+	ProbePod       = "kindlab-probe"
 )
 
 func (s *Session) ensureProbe(ctx context.Context) error {
@@ -26,14 +26,23 @@ func (s *Session) ensureProbe(ctx context.Context) error {
 	return s.probeErr
 }
 
+// EnsureProbe starts the helper pod now (an instructor does, for learners whose
+// access is limited to their namespace: they may use it, not create it).
+func (s *Session) EnsureProbe(ctx context.Context) error { return s.ensureProbe(ctx) }
+
 func (s *Session) createProbe(ctx context.Context) error {
+	// A learner limited to a namespace may read and exec into the helper pod that
+	// `kindlab class create` made, but not create it: use it when it is there.
+	if p, err := s.cs.CoreV1().Pods(ProbeNamespace).Get(ctx, ProbePod, metav1.GetOptions{}); err == nil && kube.PodReady(p) {
+		return nil
+	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ProbeNamespace, Labels: map[string]string{"app.kubernetes.io/managed-by": "kindlab"}}}
 	if _, err := s.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create namespace %s: %w", ProbeNamespace, err)
 	}
 	zero := int64(0)
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: probePod, Labels: map[string]string{"app.kubernetes.io/managed-by": "kindlab"}},
+		ObjectMeta: metav1.ObjectMeta{Name: ProbePod, Labels: map[string]string{"app.kubernetes.io/managed-by": "kindlab"}},
 		Spec: corev1.PodSpec{
 			TerminationGracePeriodSeconds: &zero,
 			Containers: []corev1.Container{{
@@ -47,7 +56,7 @@ func (s *Session) createProbe(ctx context.Context) error {
 	}
 	var last *corev1.Pod
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		p, err := s.cs.CoreV1().Pods(ProbeNamespace).Get(ctx, probePod, metav1.GetOptions{})
+		p, err := s.cs.CoreV1().Pods(ProbeNamespace).Get(ctx, ProbePod, metav1.GetOptions{})
 		if err != nil {
 			return false, nil
 		}
@@ -59,7 +68,7 @@ func (s *Session) createProbe(ctx context.Context) error {
 		if last != nil {
 			why = kube.PodProblem(last)
 		}
-		return fmt.Errorf("helper pod %s/%s is not Ready (%s): is image %s in the node? (kindlab cluster status)", ProbeNamespace, probePod, why, images.Debug)
+		return fmt.Errorf("helper pod %s/%s is not Ready (%s): is image %s in the node? (kindlab cluster status)", ProbeNamespace, ProbePod, why, images.Debug)
 	}
 	return nil
 }
@@ -69,7 +78,7 @@ func (s *Session) Probe(ctx context.Context, argv ...string) (string, error) {
 	if err := s.ensureProbe(ctx); err != nil {
 		return "", err
 	}
-	res, err := kube.Exec(ctx, s.target.Config, s.cs, ProbeNamespace, probePod, "probe", argv...)
+	res, err := kube.Exec(ctx, s.target.Config, s.cs, ProbeNamespace, ProbePod, "probe", argv...)
 	return res.Stdout, err
 }
 

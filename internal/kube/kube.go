@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -30,6 +31,22 @@ func RESTConfigFromKubeconfig(kubeconfig []byte, context string) (*rest.Config, 
 	}
 	cfg.QPS, cfg.Burst = 50, 100
 	return cfg, nil
+}
+
+// KubeconfigNamespace is the namespace of a kubeconfig's context (the current one
+// when context is empty); "" when it names none.
+func KubeconfigNamespace(kubeconfig []byte, context string) (string, error) {
+	cc, err := clientcmd.Load(kubeconfig)
+	if err != nil {
+		return "", fmt.Errorf("parse kubeconfig: %w", err)
+	}
+	if context == "" {
+		context = cc.CurrentContext
+	}
+	if c := cc.Contexts[context]; c != nil {
+		return c.Namespace, nil
+	}
+	return "", nil
 }
 
 // SystemNamespaces hold the pods a cluster needs before a lab can start.
@@ -131,4 +148,12 @@ func recentWarnings(ctx context.Context, cs kubernetes.Interface) string {
 		lines = append(lines, fmt.Sprintf("%s/%s %s: %s", e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Message))
 	}
 	return "\nrecent warnings:\n  " + strings.Join(lines, "\n  ")
+}
+
+// ValidateName reports whether s can name a namespace (a DNS-1123 label).
+func ValidateName(s string) error {
+	if errs := validation.IsDNS1123Label(s); len(errs) > 0 {
+		return fmt.Errorf("%q: %s", s, strings.Join(errs, "; "))
+	}
+	return nil
 }

@@ -6,6 +6,10 @@ type Check struct {
 	ID string `yaml:"id"`
 	// Title says what is checked, shown beside the verdict.
 	Title Text `yaml:"title"`
+	// Grade false leaves the check out of `kindlab grade`: it describes a middle
+	// state that a later step of the lab changes (an image rolled back, a Service
+	// replaced), so the finished lab cannot show it.
+	Grade *bool `yaml:"grade,omitempty"`
 
 	Exists     *ObjectCheck     `yaml:"exists,omitempty"`
 	Absent     *ObjectCheck     `yaml:"absent,omitempty"`
@@ -20,6 +24,12 @@ type Check struct {
 	DNS        *DNSCheck        `yaml:"dns,omitempty"`
 	Exec       *ExecCheck       `yaml:"exec,omitempty"`
 	Answer     *AnswerCheck     `yaml:"answer,omitempty"`
+}
+
+// Graded reports whether `kindlab grade` looks at the check: answers need what the
+// learner typed, and checks marked grade: false describe a middle state.
+func (c *Check) Graded() bool {
+	return c.Answer == nil && (c.Grade == nil || *c.Grade)
 }
 
 // ObjectCheck names one object.

@@ -4,6 +4,8 @@
 // never run a program on the learner's machine.
 package lab
 
+import "strings"
+
 // APIVersion and Kind of a lab file.
 const (
 	APIVersion = "kindlab.dev/v1alpha1"
@@ -22,6 +24,15 @@ func (t Text) In(lang string) string {
 		return t.Ko
 	}
 	return t.En
+}
+
+// Namespaced fills {namespace} in a lab's text or check with the namespace the
+// lab runs in (default when ns is empty), so a lab works in any namespace.
+func Namespaced(s, ns string) string {
+	if ns == "" {
+		ns = "default"
+	}
+	return strings.ReplaceAll(s, "{namespace}", ns)
 }
 
 // Lab is one lab of the chapter.
@@ -49,6 +60,10 @@ type Step struct {
 	ID           string `yaml:"id"`
 	Title        Text   `yaml:"title"`
 	Instructions Text   `yaml:"instructions"`
+	// Teardown marks a step that removes what the lab made (kubectl delete at the
+	// end of a lab). `kindlab grade` grades the state before it and `solve --all`
+	// stops before it: a finished lab's work stays observable.
+	Teardown bool `yaml:"teardown,omitempty"`
 	// Setup runs when the step is entered (kindlab start, reset, the e2e proof).
 	Setup  []Action `yaml:"setup"`
 	Checks []Check  `yaml:"checks"`

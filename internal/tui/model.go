@@ -31,6 +31,7 @@ type deps struct {
 	workDir      func(*lab.Lab) string
 	writeFiles   func(*lab.Lab) error
 	solveTimeout time.Duration
+	namespace    string
 }
 
 // Model is the root of the UI: it owns the window, the language, the progress
@@ -60,7 +61,7 @@ const defaultWidth, defaultHeight = 80, 24
 // NewModel builds the UI on ctx: cancelling it stops the live checks and any
 // engine work in flight.
 func NewModel(ctx context.Context, o Options) Model {
-	d := &deps{ctx: ctx, eng: o.Engine, store: o.Progress, workDir: o.WorkDir, writeFiles: o.WriteFiles, solveTimeout: o.SolveTimeout}
+	d := &deps{ctx: ctx, eng: o.Engine, store: o.Progress, workDir: o.WorkDir, writeFiles: o.WriteFiles, solveTimeout: o.SolveTimeout, namespace: o.Namespace}
 	if d.solveTimeout <= 0 {
 		d.solveTimeout = 3 * time.Minute
 	}

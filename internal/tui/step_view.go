@@ -9,6 +9,7 @@ import (
 
 	"github.com/kindlab/kindlab/internal/check"
 	"github.com/kindlab/kindlab/internal/engine"
+	"github.com/kindlab/kindlab/internal/lab"
 )
 
 // stepHeader is the lines above the viewport: lab title, step title, rule.
@@ -41,7 +42,7 @@ func (m stepModel) layout() stepModel {
 func (m stepModel) body() string {
 	st := m.step()
 	var md strings.Builder
-	md.WriteString(strings.TrimSpace(st.Instructions.In(m.lang)))
+	md.WriteString(strings.TrimSpace(lab.Namespaced(st.Instructions.In(m.lang), m.d.namespace)))
 	seen := min(hintsSeen(m.progress(), st.ID), len(st.Hints))
 	for i := range seen {
 		fmt.Fprintf(&md, "\n\n**%s %d/%d** — %s", tr(m.lang, "Hint", "힌트"), i+1, len(st.Hints), strings.TrimSpace(st.Hints[i].In(m.lang)))

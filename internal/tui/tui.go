@@ -32,6 +32,8 @@ type Options struct {
 	WriteFiles func(*lab.Lab) error
 	// SolveTimeout bounds the wait for the checks after a solution (default 3m).
 	SolveTimeout time.Duration
+	// Namespace the labs run in; fills {namespace} in instructions.
+	Namespace string
 
 	In  io.Reader
 	Out io.Writer

@@ -1,0 +1,537 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/kindlab/kindlab/internal/class"
+	"github.com/kindlab/kindlab/internal/cluster"
+	"github.com/kindlab/kindlab/internal/engine"
+	"github.com/kindlab/kindlab/internal/grade"
+	"github.com/kindlab/kindlab/internal/images"
+	"github.com/kindlab/kindlab/internal/kube"
+	"github.com/kindlab/kindlab/internal/lab"
+	"github.com/kindlab/kindlab/internal/progress"
+)
+
+func newClassCommand(g *Globals, s Streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "class",
+		Short: "Run the labs for a class: a cluster or a namespace per learner, progress in one table",
+		Long: `class is for an instructor. A class is either one kind cluster per learner
+(class create --learners N) or one shared cluster with a namespace per learner
+(class create --learners N --namespaces), each learner with a kubeconfig of their
+own; in namespace mode RBAC limits a learner to their namespace.
+
+The class is kept in the state directory (class/class.json, beside the learners'
+kubeconfigs), so status, reset and delete know every learner.`,
+	}
+	cmd.AddCommand(newClassCreateCommand(g, s), newClassStatusCommand(g, s), newClassResetCommand(g, s), newClassDeleteCommand(g, s))
+	return cmd
+}
+
+func stateDir() (string, error) {
+	dir, err := progress.DefaultDir()
+	if err != nil {
+		return "", cannot(errors.New("no state directory: set KINDLAB_STATE_DIR"))
+	}
+	return dir, nil
+}
+
+func loadClass() (*class.Class, string, error) {
+	dir, err := stateDir()
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := class.Load(dir)
+	if err != nil {
+		return nil, "", cannot(err)
+	}
+	return c, dir, nil
+}
+
+type classCreateOptions struct {
+	learners   int
+	prefix     string
+	namespaces bool
+	create     clusterCreateOptions
+}
+
+func newClassCreateCommand(g *Globals, s Streams) *cobra.Command {
+	o := &classCreateOptions{}
+	cmd := &cobra.Command{
+		Use:   "create --learners N [--namespaces]",
+		Short: "Create a cluster (or, with --namespaces, a namespace on --cluster) for each learner",
+		Long: `create makes N learners named PREFIX-01 ... PREFIX-NN and prints where each
+one's kubeconfig is. Without --namespaces each learner gets a kind cluster of
+their own (NodePort 31000 mapped to a free port on 127.0.0.1, shown in the table).
+With --namespaces the learners share the cluster --cluster (or --kubeconfig): each
+gets a namespace, a service account with edit rights there only, and a
+kubeconfig whose default namespace is theirs.
+
+Learners already in the class are kept; running create again after a failure
+completes the class. A bigger N adds learners.`,
+		Example: `  kindlab class create --learners 2
+  kindlab class create --learners 20 --namespaces --cluster kindlab`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runClassCreate(cmd, g, s, o) },
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.learners, "learners", 0, "number of learners")
+	f.StringVar(&o.prefix, "prefix", "student", "learner names are PREFIX-01, PREFIX-02, ...")
+	f.BoolVar(&o.namespaces, "namespaces", false, "one namespace per learner on one shared cluster instead of a cluster each")
+	f.StringVar(&o.create.image, "image", "", "node image for learner clusters (default: kindlab's own)")
+	f.DurationVar(&o.create.wait, "wait", 5*time.Minute, "how long to wait for each cluster's system pods")
+	return cmd
+}
+
+func runClassCreate(cmd *cobra.Command, g *Globals, s Streams, o *classCreateOptions) error {
+	ctx := cmd.Context()
+	if o.learners < 1 || o.learners > 99 {
+		return cannot(errors.New("--learners must be between 1 and 99"))
+	}
+	if err := kube.ValidateName(o.prefix); err != nil {
+		return cannot(fmt.Errorf("--prefix: %w", err))
+	}
+	dir, err := stateDir()
+	if err != nil {
+		return err
+	}
+	mode := class.ModeClusters
+	if o.namespaces {
+		mode = class.ModeNamespaces
+	}
+	c, err := class.Load(dir)
+	switch {
+	case errors.Is(err, class.ErrNoClass):
+		c = class.New(dir, mode, "")
+		if o.namespaces {
+			c.Cluster = g.Cluster
+			c.AdminKubeconfig, c.AdminContext = g.Kubeconfig, g.Context
+		}
+	case err != nil:
+		return cannot(err)
+	case c.Mode != mode:
+		return cannot(fmt.Errorf("the class in %s has one %s per learner; delete it first (kindlab class delete) to change", c.Path(), strings.TrimSuffix(c.Mode, "s")))
+	}
+	start := time.Now()
+	if o.namespaces {
+		err = createNamespaceLearners(ctx, g, s, c, dir, o)
+	} else {
+		err = createClusterLearners(ctx, g, s, c, dir, o)
+	}
+	if len(c.Learners) > 0 {
+		printLearners(s.Out, c)
+	}
+	if err != nil {
+		return fmt.Errorf("%w\n(the learners above are kept; run the same command again to complete the class)", err)
+	}
+	fmt.Fprintf(s.Out, "class of %d learner(s) ready in %s; `kindlab class status` shows their progress\n", len(c.Learners), time.Since(start).Round(100*time.Millisecond))
+	return nil
+}
+
+func createClusterLearners(ctx context.Context, g *Globals, s Streams, c *class.Class, dir string, o *classCreateOptions) error {
+	m := newManager(g, s)
+	if err := m.CheckDocker(ctx); err != nil {
+		return cannot(err)
+	}
+	for i := 1; i <= o.learners; i++ {
+		name := class.LearnerName(o.prefix, i)
+		if l, err := c.Get(name); err == nil {
+			if ok, _ := m.Exists(l.Cluster); ok {
+				continue
+			}
+		}
+		port, err := freeHostPort(c)
+		if err != nil {
+			return err
+		}
+		kc, err := class.KubeconfigPath(dir, name)
+		if err != nil {
+			return cannot(err)
+		}
+		fmt.Fprintf(s.Out, "learner %s: cluster %s, NodePort 31000 on 127.0.0.1:%d\n", name, name, port)
+		err = m.Create(ctx, cluster.CreateOptions{
+			Name: name, Image: o.create.image, KubernetesVersion: images.DefaultKubernetesVersion,
+			HostPort: port, Wait: o.create.wait, KubeconfigPath: kc,
+		})
+		if err != nil {
+			os.Remove(kc)
+			return clusterError(fmt.Errorf("learner %s: %w", name, err))
+		}
+		c.Put(class.Learner{Name: name, Cluster: name, Namespace: "default", Kubeconfig: kc, HostPort: port})
+		if err := c.Save(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// freeHostPort is the first port from 31001 that is free on 127.0.0.1 and not
+// given to another learner (whose cluster may be stopped).
+func freeHostPort(c *class.Class) (int, error) {
+	used := map[int]bool{cluster.DefaultHostPort: true}
+	for _, l := range c.Learners {
+		used[l.HostPort] = true
+	}
+	for p := cluster.DefaultHostPort + 1; p < cluster.DefaultHostPort+1000; p++ {
+		if used[p] {
+			continue
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return p, nil
+	}
+	return 0, cannot(errors.New("no free port on 127.0.0.1 from 31001 to 31999"))
+}
+
+// adminConfig is the instructor's access to the shared cluster of a namespace class.
+func (g *Globals) classAdmin(ctx context.Context, c *class.Class) (*rest.Config, error) {
+	ag := *g
+	ag.Cluster, ag.Kubeconfig, ag.Context = c.Cluster, c.AdminKubeconfig, c.AdminContext
+	return ag.restConfig(ctx, cluster.New(cluster.Options{}))
+}
+
+func createNamespaceLearners(ctx context.Context, g *Globals, s Streams, c *class.Class, dir string, o *classCreateOptions) error {
+	admin, err := g.classAdmin(ctx, c)
+	if err != nil {
+		return err
+	}
+	set, err := loadLabs()
+	if err != nil {
+		return err
+	}
+	// The helper pod exists before any learner needs it: they may use it, not make it.
+	sess, err := engine.Open(ctx, set, engine.Target{Config: admin}, g.lang())
+	if err != nil {
+		return cannot(fmt.Errorf("cluster %s: %w", c.Cluster, err))
+	}
+	defer sess.Close()
+	if err := sess.Ping(ctx); err != nil {
+		return cannot(fmt.Errorf("cluster %s does not answer: %w", c.Cluster, err))
+	}
+	if err := sess.EnsureProbe(ctx); err != nil {
+		return err
+	}
+	for i := 1; i <= o.learners; i++ {
+		name := class.LearnerName(o.prefix, i)
+		data, err := class.ProvisionNamespace(ctx, sess.Client(), admin, name, engine.ProbeNamespace, engine.ProbePod)
+		if err != nil {
+			return err
+		}
+		kc, err := class.WriteKubeconfig(dir, name, data)
+		if err != nil {
+			return cannot(err)
+		}
+		c.Put(class.Learner{Name: name, Cluster: c.Cluster, Namespace: name, Kubeconfig: kc})
+		if err := c.Save(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func printLearners(w io.Writer, c *class.Class) {
+	fmt.Fprintf(w, "%-12s %-14s %-12s %-6s %s\n", "LEARNER", "CLUSTER", "NAMESPACE", "PORT", "KUBECONFIG")
+	for _, l := range c.Learners {
+		port := "-"
+		if l.HostPort != 0 {
+			port = strconv.Itoa(l.HostPort)
+		}
+		fmt.Fprintf(w, "%-12s %-14s %-12s %-6s %s\n", l.Name, l.Cluster, l.Namespace, port, l.Kubeconfig)
+	}
+}
+
+// learnerSession opens the lab engine on a learner's namespace with the
+// instructor's rights (their own kubeconfig for a cluster of their own).
+func learnerSession(ctx context.Context, g *Globals, c *class.Class, l *class.Learner, set *lab.Set) (*engine.Session, error) {
+	var cfg *rest.Config
+	var err error
+	t := engine.Target{Namespace: l.Namespace}
+	if c.Mode == class.ModeNamespaces {
+		cfg, err = g.classAdmin(ctx, c)
+	} else {
+		m := cluster.New(cluster.Options{})
+		lg := *g
+		lg.Cluster, lg.Kubeconfig, lg.Context = l.Cluster, "", ""
+		cfg, err = lg.restConfig(ctx, m)
+		t.HostPort = l.HostPort
+		name := l.Cluster
+		t.NodeAddress = func(ctx context.Context) (string, error) { return m.NodeAddress(ctx, name) }
+	}
+	if err != nil {
+		return nil, err
+	}
+	t.Config = cfg
+	sess, err := engine.Open(ctx, set, t, g.lang())
+	if err != nil {
+		return nil, cannot(fmt.Errorf("learner %s: %w", l.Name, err))
+	}
+	if err := sess.Ping(ctx); err != nil {
+		sess.Close()
+		return nil, cannot(fmt.Errorf("learner %s: the API server does not answer: %w", l.Name, err))
+	}
+	return sess, nil
+}
+
+// learnerProgress is the progress store kindlab uses on this machine for the learner.
+func learnerProgress(dir string, c *class.Class, l *class.Learner) *progress.Store {
+	name := l.Cluster
+	if c.Mode == class.ModeNamespaces {
+		name += "--" + l.Namespace
+	}
+	return progress.Open(dir, name)
+}
+
+// LearnerStatus is one learner's row in `class status -o json`.
+type LearnerStatus struct {
+	Learner   string         `json:"learner"`
+	Cluster   string         `json:"cluster"`
+	Namespace string         `json:"namespace"`
+	Error     string         `json:"error,omitempty"`
+	Labs      []LabProgress  `json:"labs"`
+	byID      map[string]int // index into Labs
+}
+
+// LabProgress is a learner's state of one lab: graded checks passing now.
+type LabProgress struct {
+	Lab    string `json:"lab"`
+	Passed int    `json:"passed"`
+	Graded int    `json:"graded"`
+	Done   bool   `json:"done"`
+}
+
+func newClassStatusCommand(g *Globals, s Streams) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show every learner's progress per lab in one table (graded live from their cluster)",
+		Long: `status grades every learner's labs as they are now (as ` + "`kindlab grade --timeout 0`" + `
+does): a lab is done when all its graded checks pass, else the table shows how
+many pass. A learner whose cluster does not answer is shown as such.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			c, _, err := loadClass()
+			if err != nil {
+				return err
+			}
+			set, err := loadLabs()
+			if err != nil {
+				return err
+			}
+			var rows []LearnerStatus
+			for i := range c.Learners {
+				rows = append(rows, learnerStatus(ctx, g, c, &c.Learners[i], set))
+			}
+			if output == "json" {
+				return writeJSON(s.Out, rows)
+			}
+			fmt.Fprintf(s.Out, "%-22s", "LAB")
+			for _, r := range rows {
+				fmt.Fprintf(s.Out, " %-11s", r.Learner)
+			}
+			fmt.Fprintln(s.Out)
+			for _, l := range set.Labs {
+				fmt.Fprintf(s.Out, "%-22s", l.ID)
+				for _, r := range rows {
+					cell := "?"
+					if i, ok := r.byID[l.ID]; ok {
+						p := r.Labs[i]
+						switch {
+						case p.Done:
+							cell = "done"
+						case p.Passed == 0:
+							cell = "-"
+						default:
+							cell = fmt.Sprintf("%d/%d", p.Passed, p.Graded)
+						}
+					}
+					fmt.Fprintf(s.Out, " %-11s", cell)
+				}
+				fmt.Fprintln(s.Out)
+			}
+			for _, r := range rows {
+				if r.Error != "" {
+					fmt.Fprintf(s.Out, "%s: %s\n", r.Learner, r.Error)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: json")
+	return cmd
+}
+
+func learnerStatus(ctx context.Context, g *Globals, c *class.Class, l *class.Learner, set *lab.Set) LearnerStatus {
+	row := LearnerStatus{Learner: l.Name, Cluster: l.Cluster, Namespace: l.Namespace, Labs: []LabProgress{}, byID: map[string]int{}}
+	sess, err := learnerSession(ctx, g, c, l, set)
+	if err != nil {
+		row.Error = err.Error()
+		return row
+	}
+	defer sess.Close()
+	rep, err := grade.Run(ctx, sess, set.Labs, grade.Options{Lang: g.lang(), Namespace: l.Namespace, Target: l.Cluster})
+	if err != nil {
+		row.Error = err.Error()
+	}
+	for _, lr := range rep.Labs {
+		p := LabProgress{Lab: lr.ID}
+		for _, ch := range lr.Checks {
+			if ch.Status == grade.Skipped {
+				continue
+			}
+			p.Graded++
+			if ch.Status == grade.Passed {
+				p.Passed++
+			}
+		}
+		p.Done = p.Graded > 0 && p.Passed == p.Graded
+		row.byID[lr.ID] = len(row.Labs)
+		row.Labs = append(row.Labs, p)
+	}
+	return row
+}
+
+// selectLearners is the --learner subset of the class, or all of it.
+func selectLearners(c *class.Class, names []string) ([]*class.Learner, error) {
+	if len(names) == 0 {
+		var all []*class.Learner
+		for i := range c.Learners {
+			all = append(all, &c.Learners[i])
+		}
+		return all, nil
+	}
+	var out []*class.Learner
+	for _, n := range names {
+		l, err := c.Get(n)
+		if err != nil {
+			return nil, cannot(err)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func newClassResetCommand(g *Globals, s Streams) *cobra.Command {
+	var learners []string
+	cmd := &cobra.Command{
+		Use:   "reset [--learner NAME]...",
+		Short: "Remove what the labs made for every learner (or the ones named) and forget their progress",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			c, dir, err := loadClass()
+			if err != nil {
+				return err
+			}
+			targets, err := selectLearners(c, learners)
+			if err != nil {
+				return err
+			}
+			set, err := loadLabs()
+			if err != nil {
+				return err
+			}
+			var failed []string
+			for _, l := range targets {
+				start := time.Now()
+				if err := resetLearner(ctx, g, c, l, set, dir); err != nil {
+					fmt.Fprintf(s.Err, "learner %s: %v\n", l.Name, err)
+					failed = append(failed, l.Name)
+					continue
+				}
+				fmt.Fprintf(s.Out, "learner %s reset in %s\n", l.Name, time.Since(start).Round(100*time.Millisecond))
+			}
+			if len(failed) > 0 {
+				return fmt.Errorf("could not reset %s", strings.Join(failed, ", "))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&learners, "learner", nil, "reset only this learner (repeatable)")
+	return cmd
+}
+
+func resetLearner(ctx context.Context, g *Globals, c *class.Class, l *class.Learner, set *lab.Set, dir string) error {
+	sess, err := learnerSession(ctx, g, c, l, set)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	for _, lb := range set.Labs {
+		if err := sess.Reset(ctx, lb); err != nil {
+			return fmt.Errorf("reset %s: %w", lb.ID, err)
+		}
+	}
+	return learnerProgress(dir, c, l).Clear("")
+}
+
+func newClassDeleteCommand(g *Globals, s Streams) *cobra.Command {
+	var learners []string
+	cmd := &cobra.Command{
+		Use:   "delete [--learner NAME]...",
+		Short: "Delete the learners' clusters or namespaces and kubeconfigs (all, or the ones named)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			c, dir, err := loadClass()
+			if err != nil {
+				return err
+			}
+			targets, err := selectLearners(c, learners)
+			if err != nil {
+				return err
+			}
+			var admin kubernetes.Interface
+			if c.Mode == class.ModeNamespaces {
+				cfg, err := g.classAdmin(ctx, c)
+				if err != nil {
+					return err
+				}
+				if admin, err = kubernetes.NewForConfig(cfg); err != nil {
+					return cannot(err)
+				}
+			}
+			m := newManager(g, s)
+			for _, l := range targets {
+				name := l.Name
+				if c.Mode == class.ModeNamespaces {
+					err = class.DeprovisionNamespace(ctx, admin, l.Namespace, engine.ProbeNamespace)
+				} else {
+					err = m.Delete(ctx, l.Cluster, l.Kubeconfig)
+				}
+				if err != nil {
+					return fmt.Errorf("learner %s: %w", name, err)
+				}
+				os.Remove(l.Kubeconfig)
+				_ = learnerProgress(dir, c, l).Clear("")
+				c.Remove(name)
+				if err := c.Save(); err != nil {
+					return err
+				}
+				fmt.Fprintf(s.Out, "deleted learner %s\n", name)
+			}
+			if len(c.Learners) == 0 {
+				return c.Delete()
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&learners, "learner", nil, "delete only this learner (repeatable)")
+	return cmd
+}
