@@ -18,7 +18,7 @@ import (
 
 // buildKindlab builds the kindlab binary once for benchmarks that run it as a user
 // would, so its peak memory can be read from the process's rusage.
-func buildKindlab(b *testing.B) string {
+func buildKindlab(b testing.TB) string {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "kindlab")
 	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/kindlab")

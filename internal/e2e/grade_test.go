@@ -1,0 +1,291 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	junit "github.com/joshdk/go-junit"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kindlab/kindlab/internal/kube"
+	"github.com/kindlab/kindlab/internal/lab"
+	"github.com/kindlab/kindlab/labs"
+	"github.com/kindlab/kindlab/manifests"
+)
+
+// cli runs the kindlab binary as a user would and returns its exit code and output.
+type cli struct {
+	t     *testing.T
+	bin   string
+	state string
+	base  []string
+}
+
+func (c cli) run(args ...string) (int, string, string) {
+	c.t.Helper()
+	cmd := exec.Command(c.bin, append(append([]string{}, c.base...), args...)...)
+	cmd.Env = append(os.Environ(), "KINDLAB_STATE_DIR="+c.state, "KINDLAB_CACHE_DIR="+cacheDir(), "LANG=C")
+	cmd.Dir = c.state
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatalf("kindlab %v: %v", args, err)
+	}
+	return code, out.String(), errb.String()
+}
+
+func (c cli) must(want int, args ...string) string {
+	c.t.Helper()
+	code, out, errOut := c.run(args...)
+	if code != want {
+		c.t.Fatalf("kindlab %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, out, errOut)
+	}
+	return out
+}
+
+// junitStatuses reads a JUnit file with a JUnit parser: status by "lab classname name".
+func junitStatuses(t *testing.T, path string) map[string]junit.Status {
+	t.Helper()
+	suites, err := junit.IngestFile(path)
+	if err != nil {
+		t.Fatalf("%s is not JUnit a parser reads: %v", path, err)
+	}
+	out := map[string]junit.Status{}
+	for _, s := range suites {
+		for _, tc := range s.Tests {
+			out[s.Name+" "+tc.Classname+" "+tc.Name] = tc.Status
+		}
+	}
+	return out
+}
+
+// TestGradeFailsFreshPassesSolvedAndCannotWithoutCluster proves `kindlab grade`
+// with the real binary on a real cluster: on a fresh cluster every graded check
+// fails (exit 1); after `solve LAB --all` every graded check of that lab passes
+// (exit 0); with no cluster or an unknown lab it exits 2 and says why. Then the
+// class tools in namespace mode on the same cluster (TestClass... below shares it).
+func TestGradeFailsFreshPassesSolvedAndCannotWithoutCluster(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	set, err := lab.Load(labs.FS, manifests.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newManager(t)
+	name := "kindlab-e2e-grade"
+	createCluster(t, ctx, m, name, freePort(t))
+	k := cli{t: t, bin: buildKindlab(t), state: t.TempDir(), base: []string{"--cluster", name}}
+
+	t.Run("fresh cluster: every graded check fails", func(t *testing.T) {
+		k.t = t
+		xml, js := filepath.Join(k.state, "fresh.xml"), filepath.Join(k.state, "fresh.json")
+		out := k.must(1, "grade", "--all", "--timeout", "3s", "--junit", xml, "--json", js)
+		st := junitStatuses(t, xml)
+		failed, skipped := 0, 0
+		for name, s := range st {
+			switch s {
+			case junit.StatusFailed:
+				failed++
+			case junit.StatusSkipped:
+				skipped++
+			default:
+				t.Errorf("%s is %s on a fresh cluster, want failed", name, s)
+			}
+		}
+		var rep struct {
+			Passed  bool
+			Summary struct{ Labs, Checks, Passed, Failed, Skipped, Errors int }
+		}
+		data, _ := os.ReadFile(js)
+		if err := json.Unmarshal(data, &rep); err != nil {
+			t.Fatal(err)
+		}
+		if rep.Passed || rep.Summary.Labs != len(set.Labs) || rep.Summary.Failed != failed || rep.Summary.Skipped != skipped || failed == 0 {
+			t.Errorf("JSON summary %+v disagrees with JUnit (%d failed, %d skipped)", rep.Summary, failed, skipped)
+		}
+		t.Logf("fresh: %d graded checks all failed, %d skipped\n%s", failed, skipped, lastLine(out))
+	})
+
+	for _, l := range set.Labs {
+		if !onlyLabs(l.ID) {
+			continue
+		}
+		t.Run("solved/"+l.ID, func(t *testing.T) {
+			k.t = t
+			k.must(0, "solve", l.ID, "--all")
+			xml := filepath.Join(k.state, l.ID+".xml")
+			out := k.must(0, "grade", l.ID, "--timeout", "1m", "--junit", xml)
+			passed := 0
+			for name, s := range junitStatuses(t, xml) {
+				switch s {
+				case junit.StatusPassed:
+					passed++
+				case junit.StatusSkipped:
+				default:
+					t.Errorf("%s is %s after solve --all, want passed", name, s)
+				}
+			}
+			if passed == 0 {
+				t.Errorf("no check of %s passed", l.ID)
+			}
+			t.Logf("%s: %d graded checks pass; %s", l.ID, passed, lastLine(out))
+			k.must(0, "reset", l.ID)
+		})
+	}
+
+	t.Run("cannot grade", func(t *testing.T) {
+		k.t = t
+		code, _, errOut := k.run("grade", "--all", "--cluster", "kindlab-e2e-none")
+		if code != 2 || !strings.Contains(errOut, `no cluster named "kindlab-e2e-none"`) {
+			t.Errorf("no cluster: exit %d, stderr %q; want 2 and why", code, errOut)
+		}
+		code, _, errOut = k.run("grade", "no-such-lab")
+		if code != 2 || !strings.Contains(errOut, "no-such-lab") {
+			t.Errorf("unknown lab: exit %d, stderr %q; want 2 and why", code, errOut)
+		}
+		// An API server that does not answer: a kubeconfig pointing at a closed port.
+		bad := filepath.Join(k.state, "dead.kubeconfig")
+		os.WriteFile(bad, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n"), 0o600)
+		code, _, errOut = k.run("grade", "--all", "--kubeconfig", bad)
+		if code != 2 {
+			t.Errorf("dead API server: exit %d, stderr %q; want 2", code, errOut)
+		}
+	})
+
+	t.Run("class of two learners in namespaces", func(t *testing.T) {
+		k.t = t
+		classInNamespaces(t, ctx, k, m, name)
+	})
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+type classStatus []struct {
+	Learner string
+	Error   string
+	Labs    []struct {
+		Lab            string
+		Passed, Graded int
+		Done           bool
+	}
+}
+
+func (cs classStatus) done(learner, labID string) (bool, int) {
+	for _, r := range cs {
+		if r.Learner == learner {
+			for _, l := range r.Labs {
+				if l.Lab == labID {
+					return l.Done, l.Passed
+				}
+			}
+		}
+	}
+	return false, -1
+}
+
+// classInNamespaces: two learners share the cluster; one solves a lab, the other
+// not; status shows it; resetting one leaves the other untouched; a learner's
+// kubeconfig cannot read the other's namespace.
+func classInNamespaces(t *testing.T, ctx context.Context, k cli, m interface {
+	Kubeconfig(string) (string, error)
+}, clusterName string) {
+	out := k.must(0, "class", "create", "--learners", "2", "--namespaces")
+	kc := map[string]string{}
+	for _, l := range []string{"student-01", "student-02"} {
+		kc[l] = filepath.Join(k.state, "class", l+".kubeconfig")
+		if !strings.Contains(out, kc[l]) {
+			t.Fatalf("class create does not say where %s's kubeconfig is:\n%s", l, out)
+		}
+	}
+	// Learner 1 works with their own kubeconfig only (its namespace is the default).
+	learner1 := cli{t: t, bin: k.bin, state: k.state, base: []string{"--kubeconfig", kc["student-01"]}}
+	learner1.must(0, "solve", "pod", "--all")
+	learner1.must(0, "grade", "pod", "--timeout", "30s")
+	// Learner 2 solves the ExternalName lab, whose DNS name holds the namespace.
+	learner2 := cli{t: t, bin: k.bin, state: k.state, base: []string{"--kubeconfig", kc["student-02"]}}
+	learner2.must(0, "solve", "service-externalname", "--all")
+
+	status := func() classStatus {
+		var cs classStatus
+		if err := json.Unmarshal([]byte(k.must(0, "class", "status", "-o", "json")), &cs); err != nil {
+			t.Fatal(err)
+		}
+		return cs
+	}
+	cs := status()
+	if d, _ := cs.done("student-01", "pod"); !d {
+		t.Errorf("status: student-01 solved pod, status says not done: %+v", cs)
+	}
+	if d, n := cs.done("student-02", "pod"); d || n != 0 {
+		t.Errorf("status: student-02 did not touch pod, status says done=%v passed=%d", d, n)
+	}
+	if d, _ := cs.done("student-02", "service-externalname"); !d {
+		t.Errorf("status: student-02 solved service-externalname, status says not done")
+	}
+	table := k.must(0, "class", "status")
+	t.Logf("class status:\n%s", table)
+
+	// Isolation, checked through the API with the learners' own credentials.
+	for learner, other := range map[string]string{"student-01": "student-02", "student-02": "student-01"} {
+		data, _ := os.ReadFile(kc[learner])
+		cfg, err := kube.RESTConfigFromKubeconfig(data, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, _ := kubernetes.NewForConfig(cfg)
+		if _, err := cs.CoreV1().Pods(learner).List(ctx, metav1.ListOptions{}); err != nil {
+			t.Errorf("%s cannot list pods in their own namespace: %v", learner, err)
+		}
+		_, err = cs.CoreV1().Pods(other).List(ctx, metav1.ListOptions{})
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("%s listing pods in %s: %v, want Forbidden", learner, other, err)
+		}
+		_, err = cs.CoreV1().Secrets("kube-system").List(ctx, metav1.ListOptions{})
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("%s listing secrets in kube-system: %v, want Forbidden", learner, err)
+		}
+	}
+
+	k.must(0, "class", "reset", "--learner", "student-01")
+	cs = status()
+	if d, n := cs.done("student-01", "pod"); d || n != 0 {
+		t.Errorf("after reset of student-01: pod done=%v passed=%d, want nothing", d, n)
+	}
+	if d, _ := cs.done("student-02", "service-externalname"); !d {
+		t.Errorf("reset of student-01 touched student-02's work")
+	}
+
+	k.must(0, "class", "delete")
+	if _, err := os.Stat(filepath.Join(k.state, "class", "class.json")); !os.IsNotExist(err) {
+		t.Errorf("class file left after class delete: %v", err)
+	}
+	kcData, _ := m.Kubeconfig(clusterName)
+	cfg, _ := kube.RESTConfigFromKubeconfig([]byte(kcData), "")
+	admin, _ := kubernetes.NewForConfig(cfg)
+	for _, ns := range []string{"student-01", "student-02"} {
+		n, err := admin.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		if err == nil && n.DeletionTimestamp == nil {
+			t.Errorf("namespace %s is still there after class delete", ns)
+		}
+	}
+}
