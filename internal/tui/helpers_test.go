@@ -113,7 +113,9 @@ func testLabs() *lab.Set {
 			Goal:  txt("Run a pod and look inside it.", "포드를 실행하고 안을 들여다봅니다."),
 			Steps: []lab.Step{
 				{ID: "create-pod", Title: txt("Create the pod", "포드 만들기")},
-				{ID: "exec", Title: txt("Run a command in it", "포드 안에서 명령 실행")},
+				{ID: "exec", Title: txt("Run a command in it", "포드 안에서 명령 실행"),
+					Checks: []lab.Check{{ID: "pod-ip", Title: txt("You read the pod's IP", "포드의 IP 를 읽음"),
+						Answer: &lab.AnswerCheck{Question: txt("The pod's IP?", "포드의 IP 는?"), Truth: "podIP", Object: "my-nginx-pod"}}}},
 			},
 		},
 		{

@@ -28,7 +28,7 @@ func (k listKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHel
 
 // stepKeys are the step screen's keys.
 type stepKeys struct {
-	Next, Prev, Hint, Solution, Perform, Reset, Lang, Back, Quit, Scroll key.Binding
+	Next, Prev, Hint, Answer, Solution, Perform, Reset, Lang, Back, Quit, Scroll key.Binding
 }
 
 func newStepKeys(lang string) stepKeys {
@@ -36,6 +36,7 @@ func newStepKeys(lang string) stepKeys {
 		Next:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", tr(lang, "next", "다음"))),
 		Prev:     key.NewBinding(key.WithKeys("p"), key.WithHelp("p", tr(lang, "prev", "이전"))),
 		Hint:     key.NewBinding(key.WithKeys("h"), key.WithHelp("h", tr(lang, "hint", "힌트"))),
+		Answer:   key.NewBinding(key.WithKeys("a"), key.WithHelp("a", tr(lang, "answer", "답 입력"))),
 		Solution: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", tr(lang, "solution", "정답"))),
 		Perform:  key.NewBinding(key.WithKeys("S"), key.WithHelp("S", tr(lang, "perform it", "정답 실행"))),
 		Reset:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", tr(lang, "reset", "초기화"))),
@@ -47,7 +48,7 @@ func newStepKeys(lang string) stepKeys {
 }
 
 func (k stepKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Next, k.Prev, k.Hint, k.Solution, k.Perform, k.Reset, k.Lang, k.Back, k.Quit, k.Scroll}
+	return []key.Binding{k.Next, k.Prev, k.Hint, k.Answer, k.Solution, k.Perform, k.Reset, k.Lang, k.Back, k.Quit, k.Scroll}
 }
 
 func (k stepKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
@@ -63,6 +64,19 @@ func newPromptKeys(lang string) promptKeys {
 }
 
 func (k promptKeys) ShortHelp() []key.Binding  { return []key.Binding{k.Yes, k.No} }
+
+// inputKeys are the keys while an answer is typed.
+type inputKeys struct{ Enter, Cancel key.Binding }
+
+func newInputKeys(lang string) inputKeys {
+	return inputKeys{
+		Enter:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", tr(lang, "record the answer", "답 기록"))),
+		Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", tr(lang, "cancel", "취소"))),
+	}
+}
+
+func (k inputKeys) ShortHelp() []key.Binding  { return []key.Binding{k.Enter, k.Cancel} }
+func (k inputKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
 func (k promptKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
 
 // hangul maps the 2-set Korean keyboard layout to the Latin keys under it: a

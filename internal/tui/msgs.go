@@ -44,6 +44,12 @@ type solvedMsg struct {
 	progress progressMsg
 }
 
+// answeredMsg ends the recording of an answer typed in the step screen.
+type answeredMsg struct {
+	lab, step, value string
+	progress          progressMsg
+}
+
 // resetMsg ends a reset of a lab.
 type resetMsg struct {
 	lab      string

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
@@ -20,6 +21,8 @@ const (
 	noPrompt prompt = iota
 	askSolve
 	askReset
+	// askAnswer reads the value a step's question asks for (a pod's IP, ...).
+	askAnswer
 )
 
 // busy is the engine work in flight that the learner waits for.
@@ -61,6 +64,9 @@ type stepModel struct {
 	notice    string
 	noticeBad bool
 
+	// input reads an answer while prompt is askAnswer.
+	input textinput.Model
+
 	vp viewport.Model
 	// shown identifies what vp holds; scrollEnd asks to show its end once
 	// (a hint or the solution was just added there).
@@ -77,7 +83,20 @@ func newStepModel(d *deps, lang string, st styles) stepModel {
 		PageUp:   key.NewBinding(key.WithKeys("pgup")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown", "space")),
 	}
-	return stepModel{d: d, lang: lang, st: st, md: &markdown{}, vp: vp}
+	in := textinput.New()
+	in.Prompt = "› "
+	in.CharLimit = 200
+	return stepModel{d: d, lang: lang, st: st, md: &markdown{}, vp: vp, input: in}
+}
+
+// answerCheck is the step's question, if it asks one.
+func (m stepModel) answerCheck() *lab.Check {
+	for i := range m.step().Checks {
+		if c := &m.step().Checks[i]; c.Answer != nil {
+			return c
+		}
+	}
+	return nil
 }
 
 func (m stepModel) step() *lab.Step { return &m.lab.Steps[m.idx] }
@@ -86,7 +105,11 @@ func (m stepModel) progress() *progress.LabProgress { return labProgress(m.pf, m
 
 func (m stepModel) prompting() bool { return m.prompt != noPrompt }
 
-func (m stepModel) keys() stepKeys { return newStepKeys(m.lang) }
+func (m stepModel) keys() stepKeys {
+	k := newStepKeys(m.lang)
+	k.Answer.SetEnabled(m.lab != nil && m.answerCheck() != nil)
+	return k
+}
 
 // open shows lab l at its first step not done and starts it: its manifests, its
 // setup when the lab is new, and the step recorded as current.
@@ -143,8 +166,12 @@ func (m stepModel) Update(msg tea.Msg) (stepModel, tea.Cmd) {
 		m, cmd = m.onSolved(msg)
 	case resetMsg:
 		m, cmd = m.onReset(msg)
+	case answeredMsg:
+		m, cmd = m.onAnswered(msg)
 	case tea.KeyPressMsg:
-		if m.prompting() {
+		if m.prompt == askAnswer {
+			m, cmd = m.typeAnswer(msg)
+		} else if m.prompting() {
 			m, cmd = m.answer(msg)
 		} else {
 			m, cmd = m.onKey(msg)
@@ -193,6 +220,14 @@ func (m stepModel) onKey(k tea.KeyPressMsg) (stepModel, tea.Cmd) {
 	case matches(k, keys.Reset):
 		m.prompt = askReset
 		return m, nil
+	case matches(k, keys.Answer) && keys.Answer.Enabled():
+		m.prompt = askAnswer
+		m.input.Reset()
+		if lp := m.progress(); lp != nil {
+			m.input.SetValue(lp.Answers[m.answerCheck().ID])
+			m.input.CursorEnd()
+		}
+		return m, m.input.Focus()
 	}
 	var cmd tea.Cmd
 	m.vp, cmd = m.vp.Update(k)

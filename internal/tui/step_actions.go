@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/kindlab/kindlab/internal/lab"
@@ -164,4 +166,56 @@ func (m stepModel) onReset(msg resetMsg) (stepModel, tea.Cmd) {
 	}
 	m, watch := m.watchStep()
 	return m, tea.Batch(watch, send(msg.progress))
+}
+
+// typeAnswer edits the answer being typed: enter records it, esc drops it.
+func (m stepModel) typeAnswer(k tea.KeyPressMsg) (stepModel, tea.Cmd) {
+	keys := newInputKeys(m.lang)
+	switch {
+	case key.Matches(k, keys.Cancel):
+		m.prompt = noPrompt
+		m.input.Blur()
+		return m, nil
+	case key.Matches(k, keys.Enter):
+		m.prompt = noPrompt
+		m.input.Blur()
+		value := strings.TrimSpace(m.input.Value())
+		if value == "" {
+			return m, nil
+		}
+		return m, recordAnswer(m.d.store, m.lab.ID, m.step().ID, m.answerCheck().ID, value)
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(k)
+	return m, cmd
+}
+
+// recordAnswer stores an answer in the progress file, as `kindlab answer` does.
+func recordAnswer(s *progress.Store, labID, stepID, checkID, value string) tea.Cmd {
+	return func() tea.Msg {
+		err := s.Update(labID, func(lp *progress.LabProgress) {
+			if lp.Answers == nil {
+				lp.Answers = map[string]string{}
+			}
+			lp.Answers[checkID] = value
+		})
+		return answeredMsg{lab: labID, step: stepID, value: value, progress: snapshot(s, err)}
+	}
+}
+
+// onAnswered restarts the live checks with the new answer, so the verdict on it
+// comes at once.
+func (m stepModel) onAnswered(msg answeredMsg) (stepModel, tea.Cmd) {
+	if msg.progress.file != nil {
+		m.pf = msg.progress.file
+	}
+	if m.lab == nil || msg.lab != m.lab.ID || msg.step != m.step().ID {
+		return m, nil
+	}
+	if msg.progress.err != nil {
+		m.notice, m.noticeBad = msg.progress.err.Error(), true
+		return m, nil
+	}
+	m.notice, m.noticeBad = fmt.Sprintf(tr(m.lang, "Answer %q recorded.", "답 %q 을(를) 기록했습니다."), msg.value), false
+	return m.watchStep()
 }

@@ -131,6 +131,9 @@ func (m stepModel) status() string {
 	}
 	st := m.step()
 	switch m.prompt {
+	case askAnswer:
+		q := m.answerCheck().Answer.Question.In(m.lang)
+		return fit(m.st.warn.Render(q+" ")+m.input.View(), m.width)
 	case askSolve:
 		return m.st.warn.Render(tr(m.lang, "Perform the solution on the cluster? (y/n)", "클러스터에서 정답을 실행할까요? (y/n)"))
 	case askReset:
@@ -162,6 +165,9 @@ func (m stepModel) status() string {
 }
 
 func (m stepModel) helpView(h help.Model) string {
+	if m.prompt == askAnswer {
+		return h.View(newInputKeys(m.lang))
+	}
 	if m.prompting() {
 		return h.View(newPromptKeys(m.lang))
 	}

@@ -248,3 +248,38 @@ func TestHangulKeys(t *testing.T) {
 		t.Error("ㅜ (n on a Korean keyboard) did not go to the next step")
 	}
 }
+
+func TestAnswerTypedInTheStepScreen(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "en", nil)
+	h.press("enter", "n")
+	if h.m.step.step().ID != "exec" {
+		t.Fatalf("on step %s", h.m.step.step().ID)
+	}
+	gen := h.m.step.watch.gen
+	h.press("a", "q")
+	if h.quit || h.m.step.input.Value() != "q" {
+		t.Fatalf("q while typing an answer: quit=%v value=%q; want it typed", h.quit, h.m.step.input.Value())
+	}
+	h.press("esc")
+	if h.m.step.prompting() || h.progress("pod").Answers["pod-ip"] != "" {
+		t.Fatal("esc did not drop the answer")
+	}
+	h.press("a")
+	for _, r := range "10.244.0.7" {
+		h.press(string(r))
+	}
+	h.golden("step_answer")
+	h.press("enter")
+	if got := h.progress("pod").Answers["pod-ip"]; got != "10.244.0.7" {
+		t.Fatalf("answer recorded %q", got)
+	}
+	if h.m.step.watch.gen == gen || !strings.Contains(h.m.step.status(), `"10.244.0.7" recorded`) {
+		t.Errorf("after the answer: watch gen %d (was %d), status %q; want a new watch and a word", h.m.step.watch.gen, gen, h.m.step.status())
+	}
+	// A step without a question has no answer key.
+	h.press("p", "a")
+	if h.m.step.prompting() {
+		t.Error("a opened a prompt on a step that asks nothing")
+	}
+}
