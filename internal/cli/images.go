@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -47,28 +48,38 @@ debootstrap), Docker and Go. A run with nothing changed finishes in seconds.`,
 }
 
 func buildImages(cmd *cobra.Command, g *Globals, s Streams, o *imagesBuildOptions) error {
+	var debug io.Writer
+	if g.Verbose {
+		debug = s.Err
+	}
+	return buildImagesTo(cmd.Context(), g, o, func(e images.Event) { printStep(s.Out, e) }, s.Out, debug)
+}
+
+// buildImagesTo builds the images, reporting each step to progress; the build's
+// log goes to a file (and to debug, when not nil).
+func buildImagesTo(ctx context.Context, g *Globals, o *imagesBuildOptions, progress func(images.Event), out, debug io.Writer) error {
 	logPath, logFile, err := openBuildLog(g.CacheDir)
 	if err != nil {
 		return cannot(err)
 	}
 	defer logFile.Close()
 	var log io.Writer = logFile
-	if g.Verbose {
-		log = io.MultiWriter(logFile, s.Err)
+	if debug != nil {
+		log = io.MultiWriter(logFile, debug)
 	}
 	start := time.Now()
 	b := images.New(images.Options{
 		KubernetesVersion: o.kubernetesVersion,
 		CacheDir:          g.CacheDir,
 		Log:               log,
-		Progress:          func(e images.Event) { printStep(s.Out, e) },
+		Progress:          progress,
 		Mirror:            o.mirror,
 		Force:             o.force,
 	})
-	if err := b.Build(cmd.Context()); err != nil {
+	if err := b.Build(ctx); err != nil {
 		return fmt.Errorf("image build failed (full log: %s)\n%w", logPath, err)
 	}
-	fmt.Fprintf(s.Out, "images ready in %s: node image %s\n", time.Since(start).Round(time.Second), images.NodeImage(o.kubernetesVersion))
+	fmt.Fprintf(out, "images ready in %s: node image %s\n", time.Since(start).Round(time.Second), images.NodeImage(o.kubernetesVersion))
 	return nil
 }
 

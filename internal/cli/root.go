@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kindlab/kindlab/internal/kube"
+	"github.com/kindlab/kindlab/internal/tui"
 )
 
 // Exit codes, documented in the README.
@@ -150,6 +151,10 @@ func NewRootCommand(s Streams) *cobra.Command {
 	addUpFlags(root, upOpts)
 	root.Args = cobra.NoArgs
 	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		if tui.IsTerminal(s.Out) && g.Kubeconfig == "" {
+			// The UI's start-up screen does what `up` does, with its progress.
+			return runTUI(cmd, g, s, &tuiOptions{up: upOpts})
+		}
 		if err := runUp(cmd, g, s, upOpts); err != nil {
 			return err
 		}

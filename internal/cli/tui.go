@@ -1,22 +1,28 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
 
+	"github.com/kindlab/kindlab/internal/engine"
 	"github.com/kindlab/kindlab/internal/lab"
 	"github.com/kindlab/kindlab/internal/progress"
 	"github.com/kindlab/kindlab/internal/tui"
 )
 
-type tuiOptions struct{}
+type tuiOptions struct {
+	// up, when set, brings the cluster up on the UI's start-up screen first.
+	up *upOptions
+}
 
 // newTUICommand opens the lab UI on an existing cluster; plain `kindlab` runs
 // `up` first and then the same UI.
@@ -56,17 +62,47 @@ func runTUI(cmd *cobra.Command, g *Globals, s Streams, o *tuiOptions) error {
 		}
 		return tui.PrintLabs(s.Out, set, pf, lang)
 	}
-	sess, err := g.openSession(ctx, s, set)
-	if err != nil {
-		return err
+	opts := tui.Options{Labs: set, Progress: ps, Lang: lang, Namespace: g.Namespace, In: s.In, Out: s.Out}
+	// Every session the UI was given is closed when it ends (a recreated cluster
+	// gets a new one).
+	var sessions []*engine.Session
+	defer func() {
+		for _, sess := range sessions {
+			sess.Close()
+		}
+	}()
+	if o.up != nil {
+		opts.Startup = func(ctx context.Context, recreate bool, report func(tui.StartupEvent)) (tui.Engine, error) {
+			uo := *o.up
+			uo.recreate = uo.recreate || recreate
+			if err := up(ctx, g, &uo, newUIReport(report)); err != nil {
+				return nil, err
+			}
+			step := "watching the cluster for the labs"
+			report(tui.StartupEvent{Phase: "labs", Title: "Labs", Step: step})
+			began := time.Now()
+			sess, err := g.openSession(ctx, s, set)
+			if err != nil {
+				return nil, err
+			}
+			report(tui.StartupEvent{Phase: "labs", Step: step, State: tui.Finished, Elapsed: time.Since(began)})
+			sessions = append(sessions, sess)
+			return sess, nil
+		}
+		opts.Recreate = o.up.recreate
+	} else {
+		sess, err := g.openSession(ctx, s, set)
+		if err != nil {
+			return err
+		}
+		sessions = append(sessions, sess)
+		opts.Engine = sess
 	}
-	defer sess.Close()
 	restore, err := logToFile(g)
 	if err != nil {
 		return cannot(err)
 	}
 	defer restore()
-	opts := tui.Options{Labs: set, Engine: sess, Progress: ps, Lang: lang, Namespace: g.Namespace, In: s.In, Out: s.Out}
 	if home, err := os.UserHomeDir(); err == nil {
 		// The same place `kindlab start` uses, so both find the learner's files.
 		opts.WorkDir = func(l *lab.Lab) string { return filepath.Join(home, "kindlab", l.ID) }

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -46,26 +48,68 @@ func addUpFlags(cmd *cobra.Command, o *upOptions) {
 }
 
 func runUp(cmd *cobra.Command, g *Globals, s Streams, o *upOptions) error {
-	ctx := cmd.Context()
-	fmt.Fprintln(s.Out, "==> checking this machine")
+	var debug io.Writer
+	if g.Verbose {
+		debug = s.Err
+	}
+	return up(cmd.Context(), g, o, textReport{w: s.Out, dbg: debug})
+}
+
+// upReport is where up says what it does: lines on a terminal or a pipe, or
+// events for the UI's start-up screen.
+type upReport interface {
+	// section starts a phase (machine, images, cluster) with a title.
+	section(phase, title string)
+	// out takes free text: doctor's fixes, the cluster's status.
+	out() io.Writer
+	image(images.Event)
+	cluster(cluster.Progress)
+	// machine takes what the doctor found.
+	machine(doctor.Report)
+	// debug takes the build log and kind's log too, when not nil.
+	debug() io.Writer
+}
+
+type textReport struct{ w, dbg io.Writer }
+
+func (r textReport) section(_, title string) { fmt.Fprintf(r.w, "==> %s\n", title) }
+func (r textReport) out() io.Writer          { return r.w }
+func (r textReport) image(e images.Event)    { printStep(r.w, e) }
+func (r textReport) cluster(p cluster.Progress) {
+	progressPrinter(r.w)(p)
+}
+func (r textReport) debug() io.Writer { return r.dbg }
+
+// machine prints nothing on a good machine: `kindlab doctor` shows the details.
+func (r textReport) machine(doctor.Report) {}
+
+// up makes the machine ready, builds what is missing and creates (or reuses) the
+// cluster, reporting to r.
+func up(ctx context.Context, g *Globals, o *upOptions, r upReport) error {
+	r.section("machine", "checking this machine")
 	d := doctor.New(nil, g.CacheDir)
 	report := d.Check(ctx)
+	r.machine(report)
 	if !report.CanCreateCluster() {
 		if o.noFix || os.Geteuid() != 0 {
-			report.Print(s.Out)
+			report.Print(r.out())
 			return cannot(errors.New("this machine cannot create a cluster yet: run `sudo kindlab doctor --fix`"))
 		}
-		if err := d.Fix(ctx, s.Out); err != nil {
+		if err := d.Fix(ctx, r.out()); err != nil {
 			return cannot(err)
 		}
 	}
-	m := newManager(g, s)
+	verbosity := 0
+	if r.debug() != nil {
+		verbosity = 1
+	}
+	m := cluster.New(cluster.Options{Progress: r.cluster, Debug: r.debug(), Verbosity: verbosity})
 	exists, err := m.Exists(g.Cluster)
 	if err != nil {
 		return clusterError(err)
 	}
 	if exists && o.recreate {
-		fmt.Fprintf(s.Out, "==> deleting cluster %q (--recreate)\n", g.Cluster)
+		r.section("cluster", fmt.Sprintf("deleting cluster %q (--recreate)", g.Cluster))
 		if err := m.Delete(ctx, g.Cluster, g.Kubeconfig); err != nil {
 			return clusterError(err)
 		}
@@ -73,12 +117,12 @@ func runUp(cmd *cobra.Command, g *Globals, s Streams, o *upOptions) error {
 	}
 	if !exists {
 		if o.create.image == "" {
-			fmt.Fprintln(s.Out, "==> building images (skips what is up to date)")
-			if err := buildImages(cmd, g, s, &o.images); err != nil {
+			r.section("images", "building images (skips what is up to date)")
+			if err := buildImagesTo(ctx, g, &o.images, r.image, r.out(), r.debug()); err != nil {
 				return err
 			}
 		}
-		fmt.Fprintf(s.Out, "==> creating cluster %q\n", g.Cluster)
+		r.section("cluster", fmt.Sprintf("creating cluster %q", g.Cluster))
 		o.create.kubernetesVersion = o.images.kubernetesVersion
 		err := m.Create(ctx, cluster.CreateOptions{
 			Name: g.Cluster, Image: o.create.image, KubernetesVersion: o.create.kubernetesVersion,
@@ -89,16 +133,16 @@ func runUp(cmd *cobra.Command, g *Globals, s Streams, o *upOptions) error {
 			return clusterError(err)
 		}
 	} else {
-		fmt.Fprintf(s.Out, "==> reusing cluster %q\n", g.Cluster)
+		r.section("cluster", fmt.Sprintf("reusing cluster %q", g.Cluster))
 	}
 	st, err := m.Status(ctx, g.Cluster)
 	if err != nil {
 		return clusterError(err)
 	}
-	printStatus(s.Out, st)
+	printStatus(r.out(), st)
 	if !st.Ready {
 		return &ExitError{Code: ExitFail, Err: fmt.Errorf("cluster %q is not ready: %s (recreate it with `kindlab up --recreate`)", g.Cluster, st.Problem)}
 	}
-	fmt.Fprintf(s.Out, "\nready: kubectl now talks to context kind-%s\n", g.Cluster)
+	fmt.Fprintf(r.out(), "\nready: kubectl now talks to context kind-%s\n", g.Cluster)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -34,8 +35,16 @@ func checkHealth(d *deps, after time.Duration) tea.Cmd {
 	}
 }
 
+// recreateKey recreates a cluster that stopped answering (when the UI can).
+var recreateKey = key.NewBinding(key.WithKeys("R"))
+
 // clusterProblem is the status line while the API does not answer.
 func (m Model) clusterProblem() string {
+	if m.d.startup != nil {
+		return tr(m.lang,
+			"⚠ the cluster does not answer ("+short(m.clusterDown.Error())+"): R recreates it (your progress is kept), or start it again in another terminal",
+			"⚠ 클러스터가 응답하지 않습니다 ("+short(m.clusterDown.Error())+"): R 을 누르면 다시 만듭니다 (진행 기록은 유지), 또는 다른 터미널에서 다시 시작하세요")
+	}
 	return tr(m.lang,
 		"⚠ the cluster does not answer ("+short(m.clusterDown.Error())+"): start it again with `kindlab up` (or `kindlab up --recreate`) in another terminal; the checks resume by themselves",
 		"⚠ 클러스터가 응답하지 않습니다 ("+short(m.clusterDown.Error())+"): 다른 터미널에서 `kindlab up` (또는 `kindlab up --recreate`) 으로 다시 시작하세요. 검사는 저절로 다시 이어집니다")

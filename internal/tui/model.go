@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -19,6 +20,8 @@ type screen int
 const (
 	labList screen = iota
 	stepScreen
+	// startupScreen brings the cluster up (or back) before the labs.
+	startupScreen
 )
 
 // deps are what every screen uses and none changes.
@@ -32,6 +35,11 @@ type deps struct {
 	writeFiles   func(*lab.Lab) error
 	solveTimeout time.Duration
 	namespace    string
+	// startup brings the cluster up; nil when the UI starts on a ready engine.
+	startup Startup
+	// background counts work that must end before the UI returns (a start-up
+	// cleaning up a half-made cluster after Ctrl-C).
+	background sync.WaitGroup
 }
 
 // Model is the root of the UI: it owns the window, the language, the progress
@@ -41,6 +49,9 @@ type Model struct {
 	screen screen
 	list   listModel
 	step   stepModel
+	start  startupModel
+	// recreate is what the next start-up does: delete the cluster first.
+	recreate bool
 	help   help.Model
 	lang   string
 	st     styles
@@ -61,7 +72,8 @@ const defaultWidth, defaultHeight = 80, 24
 // NewModel builds the UI on ctx: cancelling it stops the live checks and any
 // engine work in flight.
 func NewModel(ctx context.Context, o Options) Model {
-	d := &deps{ctx: ctx, eng: o.Engine, store: o.Progress, workDir: o.WorkDir, writeFiles: o.WriteFiles, solveTimeout: o.SolveTimeout, namespace: o.Namespace}
+	d := &deps{ctx: ctx, eng: o.Engine, store: o.Progress, workDir: o.WorkDir, writeFiles: o.WriteFiles,
+		solveTimeout: o.SolveTimeout, namespace: o.Namespace, startup: o.Startup}
 	if d.solveTimeout <= 0 {
 		d.solveTimeout = 3 * time.Minute
 	}
@@ -71,12 +83,30 @@ func NewModel(ctx context.Context, o Options) Model {
 	}
 	st := newStyles(true)
 	m := Model{d: d, lang: lang, st: st, help: help.New(),
-		list: newListModel(o.Labs, lang, st), step: newStepModel(d, lang, st)}
+		list: newListModel(o.Labs, lang, st), step: newStepModel(d, lang, st), start: newStartupModel(d, lang, st)}
+	if o.Engine == nil && o.Startup != nil {
+		m.screen, m.recreate = startupScreen, o.Recreate
+	}
 	return m.resize(defaultWidth, defaultHeight)
 }
 
+// beginStartupMsg starts the start-up screen's work.
+type beginStartupMsg struct{}
+
 func (m Model) Init() tea.Cmd {
+	if m.screen == startupScreen {
+		return tea.Batch(loadProgress(m.d.store), tea.RequestBackgroundColor, send(beginStartupMsg{}))
+	}
 	return tea.Batch(loadProgress(m.d.store), tea.RequestBackgroundColor, checkHealth(m.d, time.Second))
+}
+
+// startUp shows the start-up screen and begins bringing the cluster up.
+func (m Model) startUp() (Model, tea.Cmd) {
+	m.step = m.step.leave()
+	m.screen = startupScreen
+	var cmd tea.Cmd
+	m.start, cmd = m.start.begin(m.recreate)
+	return m, cmd
 }
 
 func (m Model) resize(w, h int) Model {
@@ -85,6 +115,7 @@ func (m Model) resize(w, h int) Model {
 	// Two lines below every screen: the status and the help bar.
 	m.list = m.list.setSize(w, h-2)
 	m.step = m.step.setSize(w, h-2)
+	m.start.width, m.start.height = w, h-2
 	return m
 }
 
@@ -95,7 +126,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.BackgroundColorMsg:
 		m.st = newStyles(msg.IsDark())
 		m.help.Styles = help.DefaultStyles(msg.IsDark())
-		m.list.st, m.step.st = m.st, m.st
+		m.list.st, m.step.st, m.start.st = m.st, m.st, m.st
 		m.step = m.step.layout()
 		return m, nil
 	case progressMsg:
@@ -110,8 +141,27 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.list.pf = msg.file
 		}
 	case healthMsg:
+		if m.screen == startupScreen {
+			// The cluster is being brought up; the ready engine re-arms the checks.
+			return m, nil
+		}
 		m.clusterDown = msg.err
 		return m, checkHealth(m.d, healthEvery)
+	case beginStartupMsg:
+		return m.startUp()
+	case startupEventMsg, startupTickMsg:
+		var cmd tea.Cmd
+		m.start, cmd = m.start.Update(msg)
+		return m, cmd
+	case startupDoneMsg:
+		m.start, _ = m.start.Update(msg)
+		if msg.run != m.start.run || msg.err != nil || msg.eng == nil {
+			return m, nil
+		}
+		m.d.eng, m.clusterDown, m.recreate = msg.eng, nil, false
+		m.d.eng.SetLang(m.lang)
+		m.screen = labList
+		return m, tea.Batch(loadProgress(m.d.store), checkHealth(m.d, healthEvery))
 	case openLabMsg:
 		m.screen = stepScreen
 		var cmd tea.Cmd
@@ -128,6 +178,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			var cmd tea.Cmd
 			m.list, cmd = m.list.Update(msg)
 			return m, cmd
+		}
+		if m.screen == startupScreen {
+			if k := m.start.keys(); matches(msg, k.Retry) && k.Retry.Enabled() {
+				return m.startUp()
+			}
+			return m, nil
 		}
 	}
 	// Every other message may belong to the step screen (live results, the end
@@ -152,11 +208,18 @@ func (m *Model) globalKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.quit(), true
 	case matches(k, lang):
 		m.lang = otherLang(m.lang)
-		m.list.lang, m.step.lang = m.lang, m.lang
+		m.list.lang, m.step.lang, m.start.lang = m.lang, m.lang, m.lang
 		// The next verdicts (within the watch interval) come in the new language.
-		m.d.eng.SetLang(m.lang)
+		if m.d.eng != nil {
+			m.d.eng.SetLang(m.lang)
+		}
 		m.step = m.step.layout()
 		return nil, true
+	case matches(k, recreateKey) && m.clusterDown != nil && m.d.startup != nil && m.screen != startupScreen:
+		m.recreate = true
+		var cmd tea.Cmd
+		*m, cmd = m.startUp()
+		return cmd, true
 	}
 	return nil, false
 }
@@ -171,6 +234,8 @@ func (m *Model) quit() tea.Cmd {
 func (m Model) View() tea.View {
 	var body, status, helpBar string
 	switch m.screen {
+	case startupScreen:
+		body, status, helpBar = m.start.View(), m.start.status(), m.help.View(m.start.keys())
 	case stepScreen:
 		body, status, helpBar = m.step.View(), m.step.status(), m.step.helpView(m.help)
 	default:

@@ -34,6 +34,11 @@ type Options struct {
 	SolveTimeout time.Duration
 	// Namespace the labs run in; fills {namespace} in instructions.
 	Namespace string
+	// Startup, when Engine is nil, brings the cluster up on the start-up screen
+	// and returns the engine; the UI also offers it to recreate a cluster that
+	// stopped answering. Recreate makes the first start-up delete the cluster.
+	Startup  Startup
+	Recreate bool
 
 	In  io.Reader
 	Out io.Writer
@@ -62,8 +67,16 @@ func Run(ctx context.Context, o Options) error {
 	if f, ok := o.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		opts = append(opts, tea.WithInput(f))
 	}
-	final, err := tea.NewProgram(NewModel(uiCtx, o), opts...).Run()
+	model := NewModel(uiCtx, o)
+	final, err := tea.NewProgram(model, opts...).Run()
 	cancel()
+	// A start-up stopped by Ctrl-C deletes what it half-made before returning.
+	bg := make(chan struct{})
+	go func() { model.d.background.Wait(); close(bg) }()
+	select {
+	case <-bg:
+	case <-time.After(2 * time.Minute):
+	}
 	if m, ok := final.(Model); ok {
 		// Let the last evaluation finish before the caller closes the session.
 		if done := m.watchDone(); done != nil {

@@ -2,8 +2,10 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -282,4 +284,94 @@ func TestAnswerTypedInTheStepScreen(t *testing.T) {
 	if h.m.step.prompting() {
 		t.Error("a opened a prompt on a step that asks nothing")
 	}
+}
+
+// update delivers msg to the model without running the Cmds it returns: the
+// start-up's Cmds wait on a goroutine the test does not run.
+func (h *harness) update(msgs ...tea.Msg) {
+	for _, msg := range msgs {
+		m, _ := h.m.Update(msg)
+		h.m = m.(Model)
+	}
+}
+
+func TestStartupScreenShowsProgressThenTheLabs(t *testing.T) {
+	t.Parallel()
+	store := progress.Open(t.TempDir(), "test")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	eng := newFakeEngine()
+	var recreates []bool
+	startup := func(_ context.Context, recreate bool, _ func(StartupEvent)) (Engine, error) {
+		recreates = append(recreates, recreate)
+		return eng, nil
+	}
+	h := &harness{t: t, eng: eng, store: store,
+		m: NewModel(ctx, Options{Labs: testLabs(), Progress: store, Lang: "en", Startup: startup}).resize(testWidth, testHeight)}
+	if h.m.screen != startupScreen {
+		t.Fatal("no engine and a start-up: the UI does not begin on the start-up screen")
+	}
+	t0 := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	now := t0
+	h.m.start.clock = func() time.Time { return now }
+	h.m.start.run = 1
+	h.m.start.began, h.m.start.running = t0, true
+	ev := func(e StartupEvent) startupEventMsg { return startupEventMsg{run: 1, ev: e} }
+	h.update(
+		ev(StartupEvent{Phase: "machine", Title: "Checking this machine"}),
+		ev(StartupEvent{Phase: "images", Title: "Building images (skips what is up to date)"}),
+		ev(StartupEvent{Phase: "images", Step: "kind sources", State: UpToDate}),
+		ev(StartupEvent{Phase: "images", Step: "kubernetes binaries", State: Running}),
+	)
+	now = t0.Add(75 * time.Second)
+	h.update(
+		ev(StartupEvent{Phase: "images", Step: "kubernetes binaries", State: Finished, Elapsed: 75 * time.Second}),
+		ev(StartupEvent{Phase: "cluster", Title: `Creating cluster "kindlab"`}),
+		ev(StartupEvent{Phase: "cluster", Step: "Ensuring node image (kindlab/node:v1.37.2)", State: Finished, Elapsed: 100 * time.Millisecond}),
+		ev(StartupEvent{Phase: "cluster", Step: "Preparing nodes", State: Running}),
+		ev(StartupEvent{Phase: "cluster", State: Note, Text: "images ready in 1m15s: node image kindlab/node:v1.37.2"}),
+	)
+	now = t0.Add(83 * time.Second)
+	h.update(startupTickMsg{run: 1})
+	h.golden("startup_running")
+
+	// A failure says why and offers to try again; the retry keeps the recreate flag.
+	h.update(startupDoneMsg{run: 1, err: errors.New("cluster not found: Docker does not answer; run `sudo kindlab doctor --fix`")})
+	h.golden("startup_failed")
+	if h.m.screen != startupScreen {
+		t.Fatal("a failed start-up left the start-up screen")
+	}
+	// Stale news of an abandoned start-up is dropped.
+	h.update(startupDoneMsg{run: 0, eng: eng})
+	if h.m.screen != startupScreen {
+		t.Fatal("the end of an older start-up was taken as this one's")
+	}
+	h.update(startupDoneMsg{run: 1, eng: eng})
+	if h.m.screen != labList || h.m.d.eng == nil {
+		t.Fatalf("after the start-up: screen %v, engine %v", h.m.screen, h.m.d.eng)
+	}
+}
+
+func TestClusterDownOffersToRecreate(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "en", seed())
+	h.update(healthMsg{err: errors.New("connection refused")})
+	if strings.Contains(h.m.View().Content, "R recreates") {
+		t.Error("recreate offered by a UI that cannot start a cluster")
+	}
+	h.m.d.startup = func(context.Context, bool, func(StartupEvent)) (Engine, error) { return h.eng, nil }
+	if !strings.Contains(h.m.View().Content, "R recreates") {
+		t.Fatalf("cluster down: no offer to recreate:\n%s", h.m.View().Content)
+	}
+	m, _ := h.m.Update(keyPress("R"))
+	h.m = m.(Model)
+	if h.m.screen != startupScreen || !h.m.start.running {
+		t.Fatalf("R did not start recreating: screen %v", h.m.screen)
+	}
+	// Health news while the cluster is being recreated is not shown.
+	h.update(healthMsg{err: errors.New("still down")})
+	if h.m.clusterDown == nil {
+		t.Log("ok")
+	}
+	h.m.d.background.Wait()
 }
