@@ -30,8 +30,10 @@ test-unit:
 	$(GO) vet ./...
 	$(GO) test -short -count=1 ./...
 
-# End-to-end against a real kind cluster: builds images (cached), creates clusters.
+# End-to-end against a real kind cluster: builds images (cached), creates clusters;
+# the UI test drives the real binary in tmux.
 test-e2e: setup
+	@command -v tmux >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux; }
 	$(SUDO) $(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v ./internal/e2e/...
 
 test: test-unit test-e2e

@@ -52,9 +52,9 @@ type Model struct {
 	start  startupModel
 	// recreate is what the next start-up does: delete the cluster first.
 	recreate bool
-	help   help.Model
-	lang   string
-	st     styles
+	help     help.Model
+	lang     string
+	st       styles
 
 	width, height int
 	// problem is a progress file error or warning; it outranks a screen's status.

@@ -47,7 +47,7 @@ type solvedMsg struct {
 // answeredMsg ends the recording of an answer typed in the step screen.
 type answeredMsg struct {
 	lab, step, value string
-	progress          progressMsg
+	progress         progressMsg
 }
 
 // resetMsg ends a reset of a lab.
