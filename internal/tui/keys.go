@@ -63,7 +63,8 @@ func newPromptKeys(lang string) promptKeys {
 	}
 }
 
-func (k promptKeys) ShortHelp() []key.Binding { return []key.Binding{k.Yes, k.No} }
+func (k promptKeys) ShortHelp() []key.Binding  { return []key.Binding{k.Yes, k.No} }
+func (k promptKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
 
 // inputKeys are the keys while an answer is typed.
 type inputKeys struct{ Enter, Cancel key.Binding }
@@ -75,9 +76,8 @@ func newInputKeys(lang string) inputKeys {
 	}
 }
 
-func (k inputKeys) ShortHelp() []key.Binding   { return []key.Binding{k.Enter, k.Cancel} }
-func (k inputKeys) FullHelp() [][]key.Binding  { return [][]key.Binding{k.ShortHelp()} }
-func (k promptKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+func (k inputKeys) ShortHelp() []key.Binding  { return []key.Binding{k.Enter, k.Cancel} }
+func (k inputKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
 
 // hangul maps the 2-set Korean keyboard layout to the Latin keys under it: a
 // Korean learner whose input method is in Hangul mode types ㅜ for n, and the
