@@ -121,9 +121,10 @@ func (m *Manager) addressPool(ctx context.Context, name string) (string, error) 
 }
 
 // poolFor returns the cluster's address pool in an IPv4 subnet. In a subnet of at
-// least /20 (kind's is a /16) each cluster gets 31 addresses of its own: block k
-// from the top for the node at offset k from the subnet's base (Docker hands out
-// node addresses from the bottom, unique on the network). In a smaller subnet the
+// least /20 (kind's is a /16) each cluster gets 30 addresses of its own, block k
+// of 32 from the top for the node at offset k from the subnet's base (Docker hands
+// out node addresses from the bottom, unique on the network), leaving out the
+// block's first and last address so that none ends in .0 or .255. In a smaller subnet the
 // one pool is the 51 addresses ending 5 below the broadcast address.
 func poolFor(cidr string, node net.IP) (string, bool) {
 	_, n, err := net.ParseCIDR(cidr)
@@ -146,7 +147,7 @@ func poolFor(cidr string, node net.IP) (string, bool) {
 		// Blocks stay in the top eighth of the subnet, far above the nodes.
 		if off >= 1 && 32*off < (last-base)/8 {
 			hi := last - 32*(off-1) - 1
-			return ip(hi-30) + "-" + ip(hi), true
+			return ip(hi-29) + "-" + ip(hi), true
 		}
 	}
 	return ip(last-55) + "-" + ip(last-5), true

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"net"
+	"strings"
 	"testing"
 )
 
@@ -9,9 +10,10 @@ func TestPoolFor(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct{ cidr, node, want string }{
 		// kind's /16: each node address gets its own block of 31 from the top.
-		{"172.18.0.0/16", "172.18.0.2", "172.18.255.192-172.18.255.222"},
-		{"172.18.0.0/16", "172.18.0.3", "172.18.255.160-172.18.255.190"},
-		{"172.18.0.0/16", "172.18.0.1", "172.18.255.224-172.18.255.254"},
+		{"172.18.0.0/16", "172.18.0.2", "172.18.255.193-172.18.255.222"},
+		{"172.18.0.0/16", "172.18.0.3", "172.18.255.161-172.18.255.190"},
+		{"172.18.0.0/16", "172.18.0.1", "172.18.255.225-172.18.255.254"},
+		{"172.18.0.0/16", "172.18.0.8", "172.18.255.1-172.18.255.30"},
 		// No node known, a node outside the subnet, or a small subnet: the one pool.
 		{"172.18.0.0/16", "", "172.18.255.200-172.18.255.250"},
 		{"172.18.0.0/16", "10.0.0.2", "172.18.255.200-172.18.255.250"},
@@ -30,6 +32,9 @@ func TestPoolFor(t *testing.T) {
 			t.Fatalf("nodes %s and %s share pool %s", prev, node, r)
 		}
 		seen[r] = node.String()
+		if strings.HasSuffix(r, ".0") || strings.Contains(r, ".0-") || strings.Contains(r, ".255-") || strings.HasSuffix(r, ".255") {
+			t.Errorf("pool %s for %s has an address ending in .0 or .255", r, node)
+		}
 	}
 	for _, bad := range []string{"fc00:f853:ccd:e793::/64", "10.0.0.0/28", "nonsense"} {
 		if got, ok := poolFor(bad, nil); ok {
