@@ -407,22 +407,19 @@ func learnerStatus(ctx context.Context, g *Globals, c *class.Class, l *class.Lea
 	return row
 }
 
-// selectLearners is the --learner subset of the class, or all of it.
-func selectLearners(c *class.Class, names []string) ([]*class.Learner, error) {
+// selectLearners is the --learner subset of the class, or all of it, as copies:
+// deleting learners changes the class's list under them.
+func selectLearners(c *class.Class, names []string) ([]class.Learner, error) {
 	if len(names) == 0 {
-		var all []*class.Learner
-		for i := range c.Learners {
-			all = append(all, &c.Learners[i])
-		}
-		return all, nil
+		return append([]class.Learner(nil), c.Learners...), nil
 	}
-	var out []*class.Learner
+	var out []class.Learner
 	for _, n := range names {
 		l, err := c.Get(n)
 		if err != nil {
 			return nil, cannot(err)
 		}
-		out = append(out, l)
+		out = append(out, *l)
 	}
 	return out, nil
 }
@@ -450,7 +447,7 @@ func newClassResetCommand(g *Globals, s Streams) *cobra.Command {
 			var failed []string
 			for _, l := range targets {
 				start := time.Now()
-				if err := resetLearner(ctx, g, c, l, set, dir); err != nil {
+				if err := resetLearner(ctx, g, c, &l, set, dir); err != nil {
 					fmt.Fprintf(s.Err, "learner %s: %v\n", l.Name, err)
 					failed = append(failed, l.Name)
 					continue
@@ -514,12 +511,16 @@ func newClassDeleteCommand(g *Globals, s Streams) *cobra.Command {
 					err = class.DeprovisionNamespace(ctx, admin, l.Namespace, engine.ProbeNamespace)
 				} else {
 					err = m.Delete(ctx, l.Cluster, l.Kubeconfig)
+					if errors.Is(err, cluster.ErrNotFound) {
+						// Deleted by hand already: the learner goes all the same.
+						err = nil
+					}
 				}
 				if err != nil {
 					return fmt.Errorf("learner %s: %w", name, err)
 				}
 				os.Remove(l.Kubeconfig)
-				_ = learnerProgress(dir, c, l).Clear("")
+				_ = learnerProgress(dir, c, &l).Clear("")
 				c.Remove(name)
 				if err := c.Save(); err != nil {
 					return err

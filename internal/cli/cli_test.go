@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/kindlab/kindlab/internal/class"
 )
 
 func run(args ...string) (int, string, string) {
@@ -73,5 +75,24 @@ func TestLangFromLocale(t *testing.T) {
 	}
 	if got := (&Globals{Lang: "en"}).lang(); got != "en" {
 		t.Errorf("--lang en = %q", got)
+	}
+}
+
+func TestSelectedLearnersSurviveRemoval(t *testing.T) {
+	c := class.New(t.TempDir(), class.ModeClusters, "")
+	for i := 1; i <= 4; i++ {
+		c.Put(class.Learner{Name: class.LearnerName("s", i)})
+	}
+	all, err := selectLearners(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deleted []string
+	for _, l := range all {
+		deleted = append(deleted, l.Name)
+		c.Remove(l.Name)
+	}
+	if strings.Join(deleted, ",") != "s-01,s-02,s-03,s-04" || len(c.Learners) != 0 {
+		t.Errorf("deleted %v, left %v: removing learners while walking the class skipped some", deleted, c.Learners)
 	}
 }
