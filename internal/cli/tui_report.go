@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -22,7 +23,11 @@ type uiReport struct {
 	mu     sync.Mutex
 	phase  string
 	buf    bytes.Buffer
+	// checking is when the machine check began.
+	checking time.Time
 }
+
+const checkingStep = "kindlab doctor: Docker, privileged containers, cgroup, disk, tools"
 
 func newUIReport(report func(tui.StartupEvent)) *uiReport { return &uiReport{report: report} }
 
@@ -38,6 +43,10 @@ func (r *uiReport) section(phase, title string) {
 	r.mu.Unlock()
 	c, n := utf8.DecodeRuneInString(title)
 	r.report(tui.StartupEvent{Phase: phase, Title: string(unicode.ToUpper(c)) + title[n:]})
+	if phase == "machine" {
+		r.checking = time.Now()
+		r.report(tui.StartupEvent{Phase: phase, Step: checkingStep, State: tui.Running})
+	}
 }
 
 func (r *uiReport) out() io.Writer   { return r }
@@ -64,6 +73,7 @@ func (r *uiReport) Write(p []byte) (int, error) {
 }
 
 func (r *uiReport) machine(rep doctor.Report) {
+	r.report(tui.StartupEvent{Phase: r.current(), Step: checkingStep, State: tui.Finished, Elapsed: time.Since(r.checking)})
 	for _, f := range rep.Findings {
 		st := tui.Finished
 		if f.Severity == doctor.Fail {
