@@ -136,7 +136,8 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 	} else if ok {
 		return fmt.Errorf("%w: a cluster named %q exists; use it, or delete it first with `kindlab cluster delete --cluster %s`", ErrExists, o.Name, o.Name)
 	}
-	if _, err := m.run.Output(ctx, "docker", "image", "inspect", "-f", "{{.Id}}", image); err != nil {
+	features, err := m.run.Output(ctx, "docker", "image", "inspect", "-f", `{{index .Config.Labels "`+images.NodeFeaturesLabel+`"}}`, image)
+	if err != nil {
 		if o.Image == "" {
 			return fmt.Errorf("%w: %s is not built yet; run `sudo kindlab images build` (about 15 minutes the first time), or pass --image with a node image (e.g. kindest/node:%s where a registry is reachable)", ErrImageMissing, image, o.KubernetesVersion)
 		}
@@ -153,6 +154,16 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 		cfg.Nodes[0].ExtraPortMappings = []v1alpha4.PortMapping{{
 			ContainerPort: DefaultHostPort, HostPort: int32(o.HostPort), ListenAddress: "127.0.0.1", Protocol: v1alpha4.PortMappingProtocolTCP,
 		}}
+	}
+	has := func(f string) bool { return strings.Contains(","+strings.TrimSpace(features)+",", ","+f+",") }
+	if has(images.FeatureKubeadmPatches) {
+		// The control plane's pods report Ready as soon as they are healthy.
+		cfg.KubeadmConfigPatches = append(cfg.KubeadmConfigPatches, "kind: InitConfiguration\npatches:\n  directory: "+images.KubeadmPatches+"\n")
+	}
+	ownDNS := has(images.FeatureCoreDNS)
+	if ownDNS {
+		// kindlab applies its own CoreDNS (images.CoreDNSManifest) instead.
+		cfg.KubeadmConfigPatches = append(cfg.KubeadmConfigPatches, "kind: ClusterConfiguration\ndns:\n  disabled: true\n")
 	}
 	v1alpha4.SetDefaultsCluster(cfg)
 
@@ -198,6 +209,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 	if err := m.ensureLabImages(ctx, o.Name); err != nil {
 		return err
 	}
+
 	wait := o.Wait
 	if wait == 0 {
 		wait = 5 * time.Minute
@@ -216,6 +228,12 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 			lbDone <- err
 		}()
 	}
+	if ownDNS {
+		if err := m.applyInNode(ctx, o.Name, images.CoreDNSManifest); err != nil {
+			<-lbDone
+			return fmt.Errorf("install CoreDNS: %w", err)
+		}
+	}
 	start := time.Now()
 	m.emit(Progress{Step: "Waiting for every system pod to be Ready"})
 	if err := kube.WaitSystemPodsReady(ctx, cs, wait); err != nil {
@@ -225,6 +243,15 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 	}
 	m.emit(Progress{Step: "Waiting for every system pod to be Ready", Done: true, Elapsed: time.Since(start)})
 	return <-lbDone
+}
+
+// applyInNode applies a manifest kept in the node image.
+func (m *Manager) applyInNode(ctx context.Context, name, path string) error {
+	ns, err := m.provider.ListNodes(name)
+	if err != nil || len(ns) == 0 {
+		return fmt.Errorf("list nodes of %s: %v", name, err)
+	}
+	return nodeKubectl(ctx, ns[0], "", "apply", "-f", path)
 }
 
 func portFree(port int) error {

@@ -34,13 +34,15 @@ func (m *Manager) installLoadBalancer(ctx context.Context, name string, cs kuber
 		return nil
 	}
 	start := time.Now()
-	// MetalLB's controller talks to the API through its Service address at once; until
-	// kube-proxy has programmed it, the node rejects that traffic (kindlab's egress
-	// guard), the controller crashes and backs off for 10-40 s.
-	if err := waitPodsReady(ctx, cs, "kube-system", "k8s-app=kube-proxy", 1, 3*time.Minute); err != nil {
-		return fmt.Errorf("before MetalLB: %w", err)
+	// MetalLB's containers reach the API server on the node's own address (the
+	// node image's manifest says so), so they need not wait for kube-proxy.
+	cert, err := metallbWebhookCert(time.Now())
+	if err != nil {
+		return fmt.Errorf("MetalLB webhook certificate: %w", err)
 	}
-	m.debug(fmt.Sprintf("kube-proxy Ready after %s", time.Since(start).Round(100*time.Millisecond)))
+	if err := createMetalLBWebhookCert(ctx, cs, cert); err != nil {
+		return fmt.Errorf("MetalLB webhook certificate: %w", err)
+	}
 	if err := nodeKubectl(ctx, node, "", "apply", "--server-side", "--force-conflicts", "-f", images.MetalLBManifest); err != nil {
 		return fmt.Errorf("apply MetalLB: %w", err)
 	}

@@ -1,9 +1,17 @@
 package cluster
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"net"
 	"strings"
 	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
 )
 
 func TestPoolFor(t *testing.T) {
@@ -40,5 +48,42 @@ func TestPoolFor(t *testing.T) {
 		if got, ok := poolFor(bad, nil); ok {
 			t.Errorf("poolFor(%s) = %q; want none", bad, got)
 		}
+	}
+}
+
+func TestMetalLBWebhookCertVerifies(t *testing.T) {
+	now := time.Now()
+	data, err := metallbWebhookCert(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := struct{ Data map[string][]byte }{data}
+	for _, k := range []string{"ca.crt", "ca.key", "tls.crt", "tls.key"} {
+		if len(secret.Data[k]) == 0 {
+			t.Fatalf("secret lacks %s", k)
+		}
+	}
+	cs := fake.NewClientset()
+	if err := createMetalLBWebhookCert(context.Background(), cs, data); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := cs.CoreV1().Secrets("metallb-system").Get(context.Background(), "metallb-webhook-cert", metav1.GetOptions{}); err != nil || len(got.Data["ca.crt"]) == 0 {
+		t.Fatalf("secret not created: %v", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(secret.Data["ca.crt"]) {
+		t.Fatal("ca.crt is not a PEM certificate")
+	}
+	block, _ := pem.Decode(secret.Data["tls.crt"])
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As MetalLB's rotator checks it: valid for its DNS name, 90 days ahead.
+	if _, err := cert.Verify(x509.VerifyOptions{DNSName: "metallb-webhook-service.metallb-system.svc", Roots: pool, CurrentTime: now.AddDate(0, 0, 90)}); err != nil {
+		t.Errorf("server certificate does not verify: %v", err)
+	}
+	if _, err := tls.X509KeyPair(secret.Data["tls.crt"], secret.Data["tls.key"]); err != nil {
+		t.Errorf("tls.crt and tls.key do not pair: %v", err)
 	}
 }

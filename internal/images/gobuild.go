@@ -223,7 +223,27 @@ func (b *Builder) buildMetalLB(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("MetalLB's manifest: %w", err)
 	}
-	return writeFileAtomic(b.dir("src", "metallb-native.yaml"), quickReadiness(data), 0o644)
+	return writeFileAtomic(b.dir("src", "metallb-native.yaml"), apiFromHostIP(quickReadiness(data)), 0o644)
+}
+
+var envRE = regexp.MustCompile(`(?m)^([ \t]+)env:\n`)
+
+// apiFromHostIP points MetalLB's containers at the API server on their node's
+// address instead of the kubernetes Service. Until kube-proxy has programmed that
+// Service, the node rejects traffic to it (kindlab's egress guard) and MetalLB's
+// controller crashed and backed off; on a kind cluster's one node the API server
+// listens on the node's address, port 6443, which its certificate names.
+func apiFromHostIP(manifest []byte) []byte {
+	return envRE.ReplaceAllFunc(manifest, func(m []byte) []byte {
+		in := string(envRE.FindSubmatch(m)[1])
+		return []byte(in + "env:\n" +
+			in + "- name: KUBERNETES_SERVICE_HOST\n" +
+			in + "  valueFrom:\n" +
+			in + "    fieldRef:\n" +
+			in + "      fieldPath: status.hostIP\n" +
+			in + "- name: KUBERNETES_SERVICE_PORT\n" +
+			in + "  value: \"6443\"\n")
+	})
 }
 
 var readinessRE = regexp.MustCompile(`(readinessProbe:\n(?:[ \t]+.*\n){0,6}?[ \t]+)initialDelaySeconds: \d+\n([ \t]+)periodSeconds: \d+`)

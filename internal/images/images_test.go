@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 )
 
 func TestContainerdName(t *testing.T) {
@@ -102,5 +104,18 @@ func TestQuickReadinessTouchesOnlyReadinessProbes(t *testing.T) {
 	want := strings.Replace(in, "monitoring\n          initialDelaySeconds: 10\n          periodSeconds: 10", "monitoring\n          initialDelaySeconds: 1\n          periodSeconds: 1", 1)
 	if got := string(quickReadiness([]byte(in))); got != want {
 		t.Errorf("quickReadiness:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestAPIFromHostIP(t *testing.T) {
+	in := "kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - args:\n        env:\n        - name: METALLB_ML_SECRET_NAME\n          value: memberlist\n        image: quay.io/metallb/controller:v0.15.3\n"
+	got := string(apiFromHostIP([]byte(in)))
+	want := "        env:\n        - name: KUBERNETES_SERVICE_HOST\n          valueFrom:\n            fieldRef:\n              fieldPath: status.hostIP\n        - name: KUBERNETES_SERVICE_PORT\n          value: \"6443\"\n        - name: METALLB_ML_SECRET_NAME\n"
+	if !strings.Contains(got, want) {
+		t.Errorf("apiFromHostIP:\n%s", got)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(got), &doc); err != nil {
+		t.Errorf("not YAML any more: %v", err)
 	}
 }

@@ -22,6 +22,17 @@ const (
 	MetalLBVersion = "v0.15.3"
 	// MetalLBManifest is where the node image keeps MetalLB's manifest.
 	MetalLBManifest = "/kind/manifests/kindlab-metallb.yaml"
+	// KubeadmPatches is the node image's directory of kubeadm patches for the
+	// control plane's static pods (kubeadm init --patches).
+	KubeadmPatches = "/kind/kindlab/kubeadm-patches"
+	// CoreDNSManifest is kindlab's CoreDNS, applied instead of kubeadm's add-on.
+	CoreDNSManifest = "/kind/manifests/kindlab-coredns.yaml"
+	// NodeFeaturesLabel lists, on a node image, what kindlab put in it beyond what
+	// kind's images hold (FeatureKubeadmPatches, FeatureCoreDNS): a cluster is
+	// created with what its image has.
+	NodeFeaturesLabel     = "dev.kindlab.node-features"
+	FeatureKubeadmPatches = "kubeadm-patches"
+	FeatureCoreDNS        = "coredns"
 	// userlandImage is the Debian userland shared by kube-proxy and the lab images.
 	userlandImage = "kindlab/userland:bookworm"
 	baseImage     = "kindlab/base:bookworm"

@@ -230,7 +230,27 @@ func (b *Builder) buildNode(ctx context.Context) error {
 	if err := b.run.Run(ctx, "docker", "cp", b.dir("src", "metallb-native.yaml"), name+":"+MetalLBManifest); err != nil {
 		return err
 	}
-	for path, content := range map[string]string{"/kind/version": kver, "/kind/manifests/default-cni.yaml": cniManifest} {
+	coredns, err := embedded.ReadFile("files/coredns.yaml")
+	if err != nil {
+		return err
+	}
+	files := map[string]string{"/kind/version": kver, "/kind/manifests/default-cni.yaml": cniManifest,
+		CoreDNSManifest: strings.ReplaceAll(string(coredns), "@IMAGE@", b.kubeadmImage("coredns"))}
+	patches, err := fs.ReadDir(embedded, "files/kubeadm-patches")
+	if err != nil {
+		return err
+	}
+	if err := exec("mkdir", "-p", KubeadmPatches); err != nil {
+		return err
+	}
+	for _, p := range patches {
+		data, err := embedded.ReadFile("files/kubeadm-patches/" + p.Name())
+		if err != nil {
+			return err
+		}
+		files[KubeadmPatches+"/"+p.Name()] = string(data)
+	}
+	for path, content := range files {
 		if err := b.run.Do(ctx, runner.Cmd{Name: "docker", Args: []string{"exec", "-i", name, "sh", "-c", "cat > " + path},
 			Stdin: strings.NewReader(content)}); err != nil {
 			return err
@@ -276,6 +296,7 @@ func (b *Builder) buildNode(ctx context.Context) error {
 	return b.run.Run(ctx, "docker", "commit",
 		"--change", `ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]`,
 		"--change", `CMD []`,
+		"--change", "LABEL "+NodeFeaturesLabel+"="+FeatureKubeadmPatches+","+FeatureCoreDNS,
 		name, NodeImage(kver))
 }
 
