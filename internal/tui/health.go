@@ -42,8 +42,8 @@ var recreateKey = key.NewBinding(key.WithKeys("R"))
 func (m Model) clusterProblem() string {
 	if m.d.startup != nil {
 		return tr(m.lang,
-			"⚠ the cluster does not answer ("+short(m.clusterDown.Error())+"): R recreates it (your progress is kept), or start it again in another terminal",
-			"⚠ 클러스터가 응답하지 않습니다 ("+short(m.clusterDown.Error())+"): R 을 누르면 다시 만듭니다 (진행 기록은 유지), 또는 다른 터미널에서 다시 시작하세요")
+			"⚠ The cluster does not answer: press R to recreate it (your progress is kept) — "+short(m.clusterDown.Error()),
+			"⚠ 클러스터가 응답하지 않습니다: R 을 누르면 다시 만듭니다 (진행 기록은 유지) — "+short(m.clusterDown.Error()))
 	}
 	return tr(m.lang,
 		"⚠ the cluster does not answer ("+short(m.clusterDown.Error())+"): start it again with `kindlab up` (or `kindlab up --recreate`) in another terminal; the checks resume by themselves",

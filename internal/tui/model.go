@@ -244,7 +244,7 @@ func (m Model) View() tea.View {
 	if m.problem != "" {
 		status = m.st.warn.Render(m.problem)
 	}
-	if m.clusterDown != nil {
+	if m.clusterDown != nil && m.screen != startupScreen {
 		status = m.st.warn.Render(m.clusterProblem())
 	}
 	// Pad the body so status and help stay at the bottom of the window.

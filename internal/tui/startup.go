@@ -214,8 +214,18 @@ func (m startupModel) View() string {
 	head := m.st.title.Render(tr(m.lang, "kindlab — getting the lab cluster ready", "kindlab — 실습 클러스터 준비"))
 	elapsed := m.st.faint.Render(mmss(m.now.Sub(m.began)))
 	lines := []string{fit(head, m.width-ansiWidth(elapsed)-1) + " " + elapsed, m.st.ruleLine(m.width)}
+	rows := 0
 	for _, p := range m.phases {
+		rows += 1 + len(p.rows)
+	}
+	// On a short screen a finished phase (all but the last) shrinks to one line.
+	collapse := rows > m.height-4
+	for i, p := range m.phases {
 		lines = append(lines, m.st.title.Render(p.title))
+		if collapse && i < len(m.phases)-1 && phaseDone(p) {
+			lines = append(lines, m.phaseSummary(p))
+			continue
+		}
 		for _, r := range p.rows {
 			var mark, when string
 			switch r.state {
@@ -263,6 +273,34 @@ func (m startupModel) View() string {
 		lines = append(lines[:2:2], lines[len(lines)-(m.height-2):]...)
 	}
 	return strings.Join(lines, "\n")
+}
+
+func phaseDone(p startPhase) bool {
+	if len(p.rows) == 0 {
+		return false
+	}
+	for _, r := range p.rows {
+		if r.state == Running || r.state == Broken {
+			return false
+		}
+	}
+	return true
+}
+
+// phaseSummary is a finished phase in one line: how many steps, how many were
+// already up to date.
+func (m startupModel) phaseSummary(p startPhase) string {
+	upToDate := 0
+	for _, r := range p.rows {
+		if r.state == UpToDate {
+			upToDate++
+		}
+	}
+	s := fmt.Sprintf(tr(m.lang, "%d steps done", "%d 단계 완료"), len(p.rows))
+	if upToDate > 0 {
+		s += fmt.Sprintf(tr(m.lang, " (%d up to date)", " (%d 개는 이미 최신)"), upToDate)
+	}
+	return fit("  "+m.st.pass.Render("✓")+" "+s, m.width)
 }
 
 func (m startupModel) status() string {

@@ -334,6 +334,11 @@ func TestStartupScreenShowsProgressThenTheLabs(t *testing.T) {
 	now = t0.Add(83 * time.Second)
 	h.update(startupTickMsg{run: 1})
 	h.golden("startup_running")
+	// On a short screen the finished image build shrinks to one line.
+	short := h.m.resize(testWidth, 9)
+	if v := short.start.View(); !strings.Contains(v, "2 steps done (1 up to date)") || strings.Contains(v, "kind sources") {
+		t.Errorf("short screen: finished phase not collapsed:\n%s", v)
+	}
 
 	// A failure says why and offers to try again; the retry keeps the recreate flag.
 	h.update(startupDoneMsg{run: 1, err: errors.New("cluster not found: Docker does not answer; run `sudo kindlab doctor --fix`")})
@@ -356,11 +361,11 @@ func TestClusterDownOffersToRecreate(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "en", seed())
 	h.update(healthMsg{err: errors.New("connection refused")})
-	if strings.Contains(h.m.View().Content, "R recreates") {
+	if strings.Contains(h.m.View().Content, "press R to recreate") {
 		t.Error("recreate offered by a UI that cannot start a cluster")
 	}
 	h.m.d.startup = func(context.Context, bool, func(StartupEvent)) (Engine, error) { return h.eng, nil }
-	if !strings.Contains(h.m.View().Content, "R recreates") {
+	if !strings.Contains(h.m.View().Content, "press R to recreate") {
 		t.Fatalf("cluster down: no offer to recreate:\n%s", h.m.View().Content)
 	}
 	m, _ := h.m.Update(keyPress("R"))
