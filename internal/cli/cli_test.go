@@ -96,3 +96,21 @@ func TestSelectedLearnersSurviveRemoval(t *testing.T) {
 		t.Errorf("deleted %v, left %v: removing learners while walking the class skipped some", deleted, c.Learners)
 	}
 }
+
+func TestStartupTitlesInKorean(t *testing.T) {
+	r := newUIReport(nil, "ko")
+	for in, want := range map[string]string{
+		"checking this machine":                      "이 컴퓨터 점검",
+		"building images (skips what is up to date)": "이미지 빌드 (최신인 단계는 건너뜀)",
+		`creating cluster "kindlab"`:                 `클러스터 "kindlab" 생성`,
+		`reusing cluster "kindlab"`:                  `클러스터 "kindlab" 재사용`,
+		`deleting cluster "kindlab" (--recreate)`:    `클러스터 "kindlab" 삭제 (다시 만들기)`,
+	} {
+		if got := r.title(in); got != want {
+			t.Errorf("title(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := newUIReport(nil, "en").title(`creating cluster "x"`); got != `Creating cluster "x"` {
+		t.Errorf("en title %q", got)
+	}
+}

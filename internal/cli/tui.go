@@ -75,7 +75,7 @@ func runTUI(cmd *cobra.Command, g *Globals, s Streams, o *tuiOptions) error {
 		opts.Startup = func(ctx context.Context, recreate bool, report func(tui.StartupEvent)) (tui.Engine, error) {
 			uo := *o.up
 			uo.recreate = uo.recreate || recreate
-			if err := up(ctx, g, &uo, newUIReport(report)); err != nil {
+			if err := up(ctx, g, &uo, newUIReport(report, lang)); err != nil {
 				return nil, err
 			}
 			step := "watching the cluster for the labs"

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 // free text.
 type uiReport struct {
 	report func(tui.StartupEvent)
+	lang   string
 	mu     sync.Mutex
 	phase  string
 	buf    bytes.Buffer
@@ -29,7 +31,34 @@ type uiReport struct {
 
 const checkingStep = "kindlab doctor: Docker, privileged containers, cgroup, disk, tools"
 
-func newUIReport(report func(tui.StartupEvent)) *uiReport { return &uiReport{report: report} }
+func newUIReport(report func(tui.StartupEvent), lang string) *uiReport {
+	return &uiReport{report: report, lang: lang}
+}
+
+// koTitles are the sections of `up` in Korean; %s is the cluster's name.
+var koTitles = []struct{ en, ko string }{
+	{"checking this machine", "이 컴퓨터 점검"},
+	{"building images (skips what is up to date)", "이미지 빌드 (최신인 단계는 건너뜀)"},
+	{"creating cluster %s", "클러스터 %s 생성"},
+	{"reusing cluster %s", "클러스터 %s 재사용"},
+	{"deleting cluster %s (--recreate)", "클러스터 %s 삭제 (다시 만들기)"},
+}
+
+func (r *uiReport) title(t string) string {
+	if r.lang == "ko" {
+		for _, k := range koTitles {
+			var name string
+			if n, _ := fmt.Sscanf(t, strings.ReplaceAll(k.en, " (--recreate)", ""), &name); n == 1 || t == k.en {
+				if n == 1 {
+					return fmt.Sprintf(k.ko, name)
+				}
+				return k.ko
+			}
+		}
+	}
+	c, n := utf8.DecodeRuneInString(t)
+	return string(unicode.ToUpper(c)) + t[n:]
+}
 
 func (r *uiReport) current() string {
 	r.mu.Lock()
@@ -41,8 +70,7 @@ func (r *uiReport) section(phase, title string) {
 	r.mu.Lock()
 	r.phase = phase
 	r.mu.Unlock()
-	c, n := utf8.DecodeRuneInString(title)
-	r.report(tui.StartupEvent{Phase: phase, Title: string(unicode.ToUpper(c)) + title[n:]})
+	r.report(tui.StartupEvent{Phase: phase, Title: r.title(title)})
 	if phase == "machine" {
 		r.checking = time.Now()
 		r.report(tui.StartupEvent{Phase: phase, Step: checkingStep, State: tui.Running})
