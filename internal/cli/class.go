@@ -424,6 +424,16 @@ func selectLearners(c *class.Class, names []string) ([]class.Learner, error) {
 	return out, nil
 }
 
+// classTargets loads the class and the learners a command acts on.
+func classTargets(names []string) (*class.Class, string, []class.Learner, error) {
+	c, dir, err := loadClass()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	targets, err := selectLearners(c, names)
+	return c, dir, targets, err
+}
+
 func newClassResetCommand(g *Globals, s Streams) *cobra.Command {
 	var learners []string
 	cmd := &cobra.Command{
@@ -432,11 +442,7 @@ func newClassResetCommand(g *Globals, s Streams) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			c, dir, err := loadClass()
-			if err != nil {
-				return err
-			}
-			targets, err := selectLearners(c, learners)
+			c, dir, targets, err := classTargets(learners)
 			if err != nil {
 				return err
 			}
@@ -486,11 +492,7 @@ func newClassDeleteCommand(g *Globals, s Streams) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			c, dir, err := loadClass()
-			if err != nil {
-				return err
-			}
-			targets, err := selectLearners(c, learners)
+			c, dir, targets, err := classTargets(learners)
 			if err != nil {
 				return err
 			}
