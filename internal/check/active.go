@@ -81,18 +81,18 @@ func (e *Evaluator) http(ctx context.Context, c *lab.HTTPCheck) (Status, string,
 		ev = append(ev, fmt.Sprintf("%s: %d", h, k))
 	}
 	if len(failed) > 0 {
-		return Fail, e.msg().f("%d of %d requests to %s failed", "%[3]s 로 보낸 요청 %[2]d 개 중 %[1]d 개 실패", len(failed), len(replies), c.URL), ev
+		return Fail, e.msg().f("%d of %d requests to %s failed", "%[3]s 로 보낸 요청 %[2]d 개 중 %[1]d 개 실패", len(failed), len(replies), url), ev
 	}
 	if c.DistinctAtLeast > 0 && len(hosts) < c.DistinctAtLeast {
-		return Fail, e.msg().f("%d requests to %s reached %d pod(s); want at least %d", "%[2]s 로 보낸 요청 %[1]d 개가 포드 %[3]d 개에 도달했습니다; 최소 %[4]d 개여야 합니다", len(replies), c.URL, len(hosts), c.DistinctAtLeast), ev
+		return Fail, e.msg().f("%d requests to %s reached %d pod(s); want at least %d", "%[2]s 로 보낸 요청 %[1]d 개가 포드 %[3]d 개에 도달했습니다; 최소 %[4]d 개여야 합니다", len(replies), url, len(hosts), c.DistinctAtLeast), ev
 	}
 	if c.SamePod && len(hosts) != 1 {
-		return Fail, e.msg().f("%d requests to %s reached %d pods; want all at one pod", "%[2]s 로 보낸 요청 %[1]d 개가 포드 %[3]d 개에 도달했습니다; 모두 한 포드여야 합니다", len(replies), c.URL, len(hosts)), ev
+		return Fail, e.msg().f("%d requests to %s reached %d pods; want all at one pod", "%[2]s 로 보낸 요청 %[1]d 개가 포드 %[3]d 개에 도달했습니다; 모두 한 포드여야 합니다", len(replies), url, len(hosts)), ev
 	}
 	if len(hosts) > 0 {
-		return Pass, e.msg().f("%d requests to %s answered by %d pod(s)", "%[2]s 로 보낸 요청 %[1]d 개를 포드 %[3]d 개가 응답했습니다", len(replies), c.URL, len(hosts)), ev
+		return Pass, e.msg().f("%d requests to %s answered by %d pod(s)", "%[2]s 로 보낸 요청 %[1]d 개를 포드 %[3]d 개가 응답했습니다", len(replies), url, len(hosts)), ev
 	}
-	return Pass, e.msg().f("%s answered", "%s 가 응답했습니다", c.URL), ev
+	return Pass, e.msg().f("%s answered", "%s 가 응답했습니다", url), ev
 }
 
 func short(s string) string {
