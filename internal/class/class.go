@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/kindlab/kindlab/internal/atomicfile"
 )
 
 // Mode of a class.
@@ -126,7 +128,7 @@ func (c *Class) Save() error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(c.path, append(data, '\n'), 0o600)
+	return atomicfile.WriteBytes(c.path, append(data, '\n'), 0o600)
 }
 
 // Delete removes the class file (the kubeconfigs are removed by their owners).
@@ -140,26 +142,6 @@ func (c *Class) Delete() error {
 
 // LearnerName is the n-th learner's name (1-based): prefix-01, prefix-02, ...
 func LearnerName(prefix string, n int) string { return fmt.Sprintf("%s-%02d", prefix, n) }
-
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
 
 // KubeconfigPath is where a learner's kubeconfig goes (kind writes it there for
 // a learner cluster); the directory is made private.
@@ -178,5 +160,5 @@ func WriteKubeconfig(stateDir, learner string, data []byte) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(dir, learner+".kubeconfig")
-	return path, writeAtomic(path, data, 0o600)
+	return path, atomicfile.WriteBytes(path, data, 0o600)
 }

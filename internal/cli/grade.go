@@ -4,12 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kindlab/kindlab/internal/atomicfile"
 	"github.com/kindlab/kindlab/internal/grade"
 	"github.com/kindlab/kindlab/internal/lab"
 )
@@ -108,8 +107,8 @@ func runGrade(cmd *cobra.Command, g *Globals, s Streams, o *gradeOptions, args [
 			}
 			table = s.Err
 		default:
-			if err := writeFileAtomic(w.path, w.write); err != nil {
-				return cannot(err)
+			if err := atomicfile.Write(w.path, 0o644, w.write); err != nil {
+				return cannot(fmt.Errorf("write %s: %w", w.path, err))
 			}
 		}
 	}
@@ -124,27 +123,4 @@ func runGrade(cmd *cobra.Command, g *Globals, s Streams, o *gradeOptions, args [
 		return &ExitError{Code: ExitFail, Err: err}
 	}
 	return nil
-}
-
-// writeFileAtomic writes path through a temporary file in the same directory, so
-// a reader never sees half a report and an old one survives a failed write.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(f.Name())
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return os.Rename(f.Name(), path)
 }

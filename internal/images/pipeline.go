@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kindlab/kindlab/internal/atomicfile"
 	"github.com/kindlab/kindlab/internal/runner"
 )
 
@@ -180,11 +181,7 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, mode); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteBytes(path, data, mode)
 }
 
 func exists(paths ...string) bool {
