@@ -41,14 +41,6 @@ kubeconfigs), so status, reset and delete know every learner.`,
 	return cmd
 }
 
-func stateDir() (string, error) {
-	dir, err := progress.DefaultDir()
-	if err != nil {
-		return "", cannot(errors.New("no state directory: set KINDLAB_STATE_DIR"))
-	}
-	return dir, nil
-}
-
 func loadClass() (*class.Class, string, error) {
 	dir, err := stateDir()
 	if err != nil {
@@ -289,12 +281,8 @@ func learnerSession(ctx context.Context, g *Globals, c *class.Class, l *class.Le
 }
 
 // learnerProgress is the progress store kindlab uses on this machine for the learner.
-func learnerProgress(dir string, c *class.Class, l *class.Learner) *progress.Store {
-	name := l.Cluster
-	if c.Mode == class.ModeNamespaces {
-		name += "--" + l.Namespace
-	}
-	return progress.Open(dir, name)
+func learnerProgress(dir string, l *class.Learner) *progress.Store {
+	return progress.Open(dir, progressName(l.Cluster, l.Namespace))
 }
 
 // LearnerStatus is one learner's row in `class status -o json`.
@@ -481,7 +469,7 @@ func resetLearner(ctx context.Context, g *Globals, c *class.Class, l *class.Lear
 			return fmt.Errorf("reset %s: %w", lb.ID, err)
 		}
 	}
-	return learnerProgress(dir, c, l).Clear("")
+	return learnerProgress(dir, l).Clear("")
 }
 
 func newClassDeleteCommand(g *Globals, s Streams) *cobra.Command {
@@ -522,7 +510,7 @@ func newClassDeleteCommand(g *Globals, s Streams) *cobra.Command {
 					return fmt.Errorf("learner %s: %w", name, err)
 				}
 				os.Remove(l.Kubeconfig)
-				_ = learnerProgress(dir, c, &l).Clear("")
+				_ = learnerProgress(dir, &l).Clear("")
 				c.Remove(name)
 				if err := c.Save(); err != nil {
 					return err

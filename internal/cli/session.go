@@ -99,17 +99,32 @@ func (g *Globals) openSession(ctx context.Context, s Streams, set *lab.Set) (*en
 	return sess, nil
 }
 
-func (g *Globals) progress() (*progress.Store, error) {
+// stateDir is where progress and the class are kept.
+func stateDir() (string, error) {
 	dir, err := progress.DefaultDir()
 	if err != nil {
-		return nil, cannot(errors.New("no state directory: set KINDLAB_STATE_DIR"))
+		return "", cannot(errors.New("no state directory: set KINDLAB_STATE_DIR"))
+	}
+	return dir, nil
+}
+
+// progressName names the progress of labs in namespace ns of a cluster (or of
+// a kubeconfig's context).
+func progressName(cluster, ns string) string {
+	if ns != "" && ns != "default" {
+		return cluster + "--" + ns
+	}
+	return cluster
+}
+
+func (g *Globals) progress() (*progress.Store, error) {
+	dir, err := stateDir()
+	if err != nil {
+		return nil, err
 	}
 	name := g.Cluster
 	if g.Kubeconfig != "" {
 		name = "kubeconfig-" + strings.NewReplacer("/", "_", ":", "_").Replace(g.Context)
 	}
-	if g.Namespace != "" && g.Namespace != "default" {
-		name += "--" + g.Namespace
-	}
-	return progress.Open(dir, name), nil
+	return progress.Open(dir, progressName(name, g.Namespace)), nil
 }
