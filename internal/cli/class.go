@@ -191,7 +191,7 @@ func freeHostPort(c *class.Class) (int, error) {
 	return 0, cannot(errors.New("no free port on 127.0.0.1 from 31001 to 31999"))
 }
 
-// adminConfig is the instructor's access to the shared cluster of a namespace class.
+// classAdmin is the instructor's access to the shared cluster of a namespace class.
 func (g *Globals) classAdmin(ctx context.Context, c *class.Class) (*rest.Config, error) {
 	ag := *g
 	ag.Cluster, ag.Kubeconfig, ag.Context = c.Cluster, c.AdminKubeconfig, c.AdminContext
@@ -291,8 +291,17 @@ type LearnerStatus struct {
 	Cluster   string         `json:"cluster"`
 	Namespace string         `json:"namespace"`
 	Error     string         `json:"error,omitempty"`
-	Labs      []LabProgress  `json:"labs"`
-	byID      map[string]int // index into Labs
+	Labs      []LabProgress `json:"labs"`
+}
+
+// lab is the learner's state of lab id (none when their cluster did not answer).
+func (r LearnerStatus) lab(id string) (LabProgress, bool) {
+	for _, p := range r.Labs {
+		if p.Lab == id {
+			return p, true
+		}
+	}
+	return LabProgress{}, false
 }
 
 // LabProgress is a learner's state of one lab: graded checks passing now.
@@ -338,8 +347,7 @@ many pass. A learner whose cluster does not answer is shown as such.`,
 				fmt.Fprintf(s.Out, "%-22s", l.ID)
 				for _, r := range rows {
 					cell := "?"
-					if i, ok := r.byID[l.ID]; ok {
-						p := r.Labs[i]
+					if p, ok := r.lab(l.ID); ok {
 						switch {
 						case p.Done:
 							cell = "done"
@@ -366,7 +374,7 @@ many pass. A learner whose cluster does not answer is shown as such.`,
 }
 
 func learnerStatus(ctx context.Context, g *Globals, c *class.Class, l *class.Learner, set *lab.Set) LearnerStatus {
-	row := LearnerStatus{Learner: l.Name, Cluster: l.Cluster, Namespace: l.Namespace, Labs: []LabProgress{}, byID: map[string]int{}}
+	row := LearnerStatus{Learner: l.Name, Cluster: l.Cluster, Namespace: l.Namespace, Labs: []LabProgress{}}
 	sess, err := learnerSession(ctx, g, c, l, set)
 	if err != nil {
 		row.Error = err.Error()
@@ -389,7 +397,6 @@ func learnerStatus(ctx context.Context, g *Globals, c *class.Class, l *class.Lea
 			}
 		}
 		p.Done = p.Graded > 0 && p.Passed == p.Graded
-		row.byID[lr.ID] = len(row.Labs)
 		row.Labs = append(row.Labs, p)
 	}
 	return row

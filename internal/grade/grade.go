@@ -268,7 +268,7 @@ func allPass(rs []check.Result) bool {
 	return true
 }
 
-// ErrNothingGraded is returned by Check when the labs have no graded check.
+// ErrNothingGraded is Verdict's answer when the labs have no graded check.
 var ErrNothingGraded = errors.New("the labs have no graded checks")
 
 // Verdict maps a report to an outcome: nil when everything graded passed.
