@@ -287,10 +287,10 @@ func learnerProgress(dir string, l *class.Learner) *progress.Store {
 
 // LearnerStatus is one learner's row in `class status -o json`.
 type LearnerStatus struct {
-	Learner   string         `json:"learner"`
-	Cluster   string         `json:"cluster"`
-	Namespace string         `json:"namespace"`
-	Error     string         `json:"error,omitempty"`
+	Learner   string        `json:"learner"`
+	Cluster   string        `json:"cluster"`
+	Namespace string        `json:"namespace"`
+	Error     string        `json:"error,omitempty"`
 	Labs      []LabProgress `json:"labs"`
 }
 
