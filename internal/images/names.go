@@ -33,10 +33,20 @@ const (
 	NodeFeaturesLabel     = "dev.kindlab.node-features"
 	FeatureKubeadmPatches = "kubeadm-patches"
 	FeatureCoreDNS        = "coredns"
-	// userlandImage is the Debian userland shared by kube-proxy and the lab images.
+	// FeatureEarlyAddons: the default CNI manifest is kindlab's, and kindlab installs
+	// it and kube-proxy as soon as the API server answers, rather than kind and
+	// kubeadm after `kubeadm init`.
+	FeatureEarlyAddons = "early-addons"
+	// DefaultPodSubnet is kind's pod subnet, which kindlab's clusters keep; the node
+	// image's CNI configuration is for it.
+	DefaultPodSubnet = "10.244.0.0/16"
+	// userlandImage is the Debian userland of the lab images.
 	userlandImage = "kindlab/userland:bookworm"
 	baseImage     = "kindlab/base:bookworm"
 )
+
+// nodeFeatures are the features of the node image this kindlab builds.
+var nodeFeatures = []string{FeatureKubeadmPatches, FeatureCoreDNS, FeatureEarlyAddons}
 
 // LabImages are the workload images every kindlab cluster gets.
 var LabImages = []string{NginxV1, NginxV2, NginxLatest, EchoHostname, Debug}

@@ -128,7 +128,7 @@ func (b *Builder) buildComponents(ctx context.Context) error {
 		dockerfile string
 		files      map[string]string
 	}{
-		{[]string{b.kubeadmImage("kube-proxy")}, "FROM " + userlandImage + "\nCOPY kube-proxy /usr/local/bin/kube-proxy\nENTRYPOINT [\"/usr/local/bin/kube-proxy\"]\n",
+		{[]string{b.kubeadmImage("kube-proxy")}, "FROM " + kubeProxyBase + "\nCOPY kube-proxy /usr/local/bin/kube-proxy\nENTRYPOINT [\"/usr/local/bin/kube-proxy\"]\n",
 			map[string]string{"kube-proxy": bin("kube-proxy")}},
 		{[]string{b.kubeadmImage("coredns")}, "FROM scratch\nCOPY coredns /coredns\nEXPOSE 53 53/udp\nENTRYPOINT [\"/coredns\"]\n",
 			map[string]string{"coredns": bin("coredns")}},
@@ -250,6 +250,25 @@ func (b *Builder) buildNode(ctx context.Context) error {
 		}
 		files[KubeadmPatches+"/"+p.Name()] = string(data)
 	}
+	// The node is Ready as soon as its kubelet registers: kind's default pod subnet's
+	// network configuration is already in place (kindlab's CNI DaemonSet writes the
+	// same file for the cluster's subnet when it starts).
+	conf, err := os.MkdirTemp(b.dir("tmp"), "cni-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(conf)
+	if err := b.run.Run(ctx, b.dir("bin", kver, "cniinstall"), "--subnet="+DefaultPodSubnet, "--dir="+conf, "--once"); err != nil {
+		return err
+	}
+	conflist, err := os.ReadFile(filepath.Join(conf, "10-kindlab.conflist"))
+	if err != nil {
+		return err
+	}
+	if err := exec("mkdir", "-p", "/etc/cni/net.d"); err != nil {
+		return err
+	}
+	files["/etc/cni/net.d/10-kindlab.conflist"] = string(conflist)
 	for path, content := range files {
 		if err := b.run.Do(ctx, runner.Cmd{Name: "docker", Args: []string{"exec", "-i", name, "sh", "-c", "cat > " + path},
 			Stdin: strings.NewReader(content)}); err != nil {
@@ -296,7 +315,7 @@ func (b *Builder) buildNode(ctx context.Context) error {
 	return b.run.Run(ctx, "docker", "commit",
 		"--change", `ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]`,
 		"--change", `CMD []`,
-		"--change", "LABEL "+NodeFeaturesLabel+"="+FeatureKubeadmPatches+","+FeatureCoreDNS,
+		"--change", "LABEL "+NodeFeaturesLabel+"="+strings.Join(nodeFeatures, ","),
 		name, NodeImage(kver))
 }
 

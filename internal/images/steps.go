@@ -146,9 +146,15 @@ func (b *Builder) steps() []step {
 			},
 		},
 		{
+			name:    "kube-proxy base",
+			inputs:  func() []string { return append([]string{b.keys["userland rootfs"]}, kubeProxyPrograms...) },
+			present: b.imagesPresent(kubeProxyBase),
+			build:   b.buildKubeProxyBase,
+		},
+		{
 			name: "component images",
 			inputs: func() []string {
-				return append([]string{b.keys["kubernetes binaries"], b.keys["etcd"], b.keys["coredns"], b.keys["metallb"], b.keys["kindlab programs"], b.keys["userland image"], b.sandboxImage}, b.kubeadmList...)
+				return append([]string{b.keys["kubernetes binaries"], b.keys["etcd"], b.keys["coredns"], b.keys["metallb"], b.keys["kindlab programs"], b.keys["kube-proxy base"], b.sandboxImage}, b.kubeadmList...)
 			},
 			present: func(ctx context.Context) bool { return b.imagesPresent(b.componentTags()...)(ctx) },
 			build:   b.buildComponents,
@@ -164,7 +170,7 @@ func (b *Builder) steps() []step {
 		{
 			name: "node image",
 			inputs: func() []string {
-				return []string{b.keys["base image"], b.keys["component images"], b.keys["lab images"], b.keys["crictl"], hashFS(embedded, "files")}
+				return []string{b.keys["base image"], b.keys["component images"], b.keys["lab images"], b.keys["crictl"], hashFS(embedded, "files"), strings.Join(nodeFeatures, ",")}
 			},
 			present: b.imagesPresent(NodeImage(kver)),
 			build:   b.buildNode,

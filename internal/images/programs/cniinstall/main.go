@@ -1,6 +1,7 @@
 // Command cniinstall writes a single-node CNI configuration (ptp + host-local +
 // portmap) for the given pod subnet into the node's CNI directory, then waits until
-// it is stopped. It runs as kindlab's default CNI DaemonSet.
+// it is stopped. It runs as kindlab's default CNI DaemonSet; with --once it only
+// writes the file (the image build puts one in the node image).
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 func main() {
 	subnet := flag.String("subnet", "10.244.0.0/16", "pod subnet")
 	dir := flag.String("dir", "/host/etc/cni/net.d", "CNI configuration directory")
+	once := flag.Bool("once", false, "write the configuration and exit")
 	flag.Parse()
 	if _, _, err := net.ParseCIDR(*subnet); err != nil {
 		log.Fatalf("bad --subnet %q: %v", *subnet, err)
@@ -51,6 +53,9 @@ func main() {
 		log.Fatal(err)
 	}
 	log.Printf("wrote %s for pod subnet %s", path, *subnet)
+	if *once {
+		return
+	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	<-sigs
