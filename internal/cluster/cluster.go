@@ -94,6 +94,35 @@ type CreateOptions struct {
 	NoLoadBalancer bool
 }
 
+// singleNodeControlPlane tunes the control plane of a one-node cluster that nobody
+// shares, for a quick start. The controller manager creates every add-on's pods,
+// and on a fresh cluster it started its controllers 9 s after the API server
+// answered: it waited 2 s between tries for a lease only it wants, and its client's
+// default rate limit (20 requests/s) paced the ~130 requests that give each of its
+// ~40 controllers a service account and a token. So the controller manager and the
+// scheduler run without leader election, the controller manager's client may send
+// 200 requests/s, and etcd does not fsync (a learner's cluster holds nothing that
+// must survive a crash of the machine; a disk sync per write slows the API server).
+var singleNodeControlPlane = v1alpha4.PatchJSON6902{
+	Group: "kubeadm.k8s.io", Version: "v1beta4", Kind: "ClusterConfiguration",
+	Patch: `- op: add
+  path: /controllerManager/extraArgs/-
+  value: {name: leader-elect, value: "false"}
+- op: add
+  path: /controllerManager/extraArgs/-
+  value: {name: kube-api-qps, value: "200"}
+- op: add
+  path: /controllerManager/extraArgs/-
+  value: {name: kube-api-burst, value: "300"}
+- op: add
+  path: /scheduler/extraArgs
+  value: [{name: leader-elect, value: "false"}]
+- op: add
+  path: /etcd
+  value: {local: {extraArgs: [{name: unsafe-no-fsync, value: "true"}]}}
+`,
+}
+
 // CheckDocker returns ErrDockerDown when the daemon does not answer.
 func (m *Manager) CheckDocker(ctx context.Context) error {
 	if _, err := exec.LookPath("docker"); err != nil {
@@ -160,12 +189,18 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 		// The control plane's pods report Ready as soon as they are healthy.
 		cfg.KubeadmConfigPatches = append(cfg.KubeadmConfigPatches, "kind: InitConfiguration\npatches:\n  directory: "+images.KubeadmPatches+"\n")
 	}
-	ownDNS := has(images.FeatureCoreDNS)
-	if ownDNS {
+	plan := addonPlan{coreDNS: has(images.FeatureCoreDNS), network: has(images.FeatureEarlyAddons), loadBalancer: !o.NoLoadBalancer}
+	if plan.coreDNS {
 		// kindlab applies its own CoreDNS (images.CoreDNSManifest) instead.
 		cfg.KubeadmConfigPatches = append(cfg.KubeadmConfigPatches, "kind: ClusterConfiguration\ndns:\n  disabled: true\n")
 	}
+	if plan.network {
+		// kindlab installs the node image's CNI itself, as soon as the API answers.
+		cfg.Networking.DisableDefaultCNI = true
+		cfg.KubeadmConfigPatchesJSON6902 = append(cfg.KubeadmConfigPatchesJSON6902, singleNodeControlPlane)
+	}
 	v1alpha4.SetDefaultsCluster(cfg)
+	plan.podSubnet = cfg.Networking.PodSubnet
 
 	defer func() {
 		if err != nil && !o.Retain {
@@ -177,6 +212,11 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 			m.emit(Progress{Step: "Deleting the half-made cluster", Done: true, Elapsed: time.Since(start)})
 		}
 	}()
+
+	// kindlab's add-ons go in while kind finishes: they start when the API answers.
+	addonCtx, stopAddons := context.WithCancel(ctx)
+	defer stopAddons()
+	addons := m.startAddons(addonCtx, o.Name, plan)
 
 	// kind's Create takes no context. On Ctrl-C, removing the node container makes it
 	// fail at once; the deferred delete then removes the rest.
@@ -196,62 +236,43 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 	case <-ctx.Done():
 		_ = m.provider.Delete(o.Name, o.KubeconfigPath)
 		<-done
+		stopAddons()
+		<-addons
 		return ctx.Err()
 	}
 	if err != nil {
+		stopAddons()
+		<-addons
 		return fmt.Errorf("create cluster %q: %w", o.Name, err)
 	}
 
 	cs, err := m.Client(o.Name)
 	if err != nil {
+		stopAddons()
+		<-addons
 		return err
 	}
-	if err := m.ensureLabImages(ctx, o.Name); err != nil {
-		return err
-	}
-
 	wait := o.Wait
 	if wait == 0 {
 		wait = 5 * time.Minute
 	}
-	// MetalLB installs while the system pods start: neither waits for the other.
-	lbDone := make(chan error, 1)
-	if o.NoLoadBalancer {
-		lbDone <- nil
-	} else {
-		go func() {
-			start := time.Now()
-			const step = "Installing the load balancer (MetalLB)"
-			m.emit(Progress{Step: step})
-			err := m.installLoadBalancer(ctx, o.Name, cs)
-			m.emit(Progress{Step: step, Done: err == nil, Failed: err != nil, Elapsed: time.Since(start)})
-			lbDone <- err
-		}()
-	}
-	if ownDNS {
-		if err := m.applyInNode(ctx, o.Name, images.CoreDNSManifest); err != nil {
-			<-lbDone
-			return fmt.Errorf("install CoreDNS: %w", err)
-		}
-	}
+	// The add-ons finish while the system pods start: neither waits for the other.
 	start := time.Now()
 	m.emit(Progress{Step: "Waiting for every system pod to be Ready"})
 	if err := kube.WaitSystemPodsReady(ctx, cs, wait); err != nil {
 		m.emit(Progress{Step: "Waiting for every system pod to be Ready", Failed: true, Elapsed: time.Since(start)})
-		<-lbDone
+		stopAddons()
+		<-addons
 		return err
 	}
 	m.emit(Progress{Step: "Waiting for every system pod to be Ready", Done: true, Elapsed: time.Since(start)})
-	return <-lbDone
-}
-
-// applyInNode applies a manifest kept in the node image.
-func (m *Manager) applyInNode(ctx context.Context, name, path string) error {
-	ns, err := m.provider.ListNodes(name)
-	if err != nil || len(ns) == 0 {
-		return fmt.Errorf("list nodes of %s: %v", name, err)
+	select {
+	case err := <-addons:
+		return err
+	case <-time.After(wait):
+		stopAddons()
+		return fmt.Errorf("add-ons not installed after %s: %w", wait, <-addons)
 	}
-	return nodeKubectl(ctx, ns[0], "", "apply", "-f", path)
 }
 
 func portFree(port int) error {

@@ -2,13 +2,16 @@ package cluster
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
@@ -23,41 +26,53 @@ const metallbNamespace = "metallb-system"
 // with an address pool at the top of the kind Docker network, away from the node
 // addresses Docker hands out from the bottom, so LoadBalancer addresses answer from
 // the host.
-func (m *Manager) installLoadBalancer(ctx context.Context, name string, cs kubernetes.Interface) error {
-	ns, err := m.provider.ListNodes(name)
-	if err != nil || len(ns) == 0 {
-		return fmt.Errorf("list nodes of %s: %v", name, err)
-	}
-	node := ns[0]
-	if err := node.CommandContext(ctx, "test", "-f", images.MetalLBManifest).Run(); err != nil {
+func (m *Manager) installLoadBalancer(ctx context.Context, name string, node nodes.Node, ap *kube.Applier, cs kubernetes.Interface) error {
+	manifest, err := readNodeFile(ctx, node, images.MetalLBManifest)
+	if errors.Is(err, errNodeFileMissing) {
 		m.debug("node image has no " + images.MetalLBManifest + ": LoadBalancer Services will stay <pending>")
 		return nil
 	}
-	start := time.Now()
-	// MetalLB's containers reach the API server on the node's own address (the
-	// node image's manifest says so), so they need not wait for kube-proxy.
-	cert, err := metallbWebhookCert(time.Now())
-	if err != nil {
-		return fmt.Errorf("MetalLB webhook certificate: %w", err)
-	}
-	if err := createMetalLBWebhookCert(ctx, cs, cert); err != nil {
-		return fmt.Errorf("MetalLB webhook certificate: %w", err)
-	}
-	if err := nodeKubectl(ctx, node, "", "apply", "--server-side", "--force-conflicts", "-f", images.MetalLBManifest); err != nil {
-		return fmt.Errorf("apply MetalLB: %w", err)
-	}
-	m.debug(fmt.Sprintf("MetalLB manifest applied after %s", time.Since(start).Round(100*time.Millisecond)))
-	// Only the controller gates the pool (its webhook validates it); the speaker
-	// announces addresses once it is up, and a Service's address waits for it anyway.
-	if err := waitPodsReady(ctx, cs, metallbNamespace, "component=controller", 1, 3*time.Minute); err != nil {
-		return fmt.Errorf("MetalLB: %w", err)
-	}
-	m.debug(fmt.Sprintf("MetalLB controller Ready after %s", time.Since(start).Round(100*time.Millisecond)))
-	pool, err := m.addressPool(ctx, name)
 	if err != nil {
 		return err
 	}
-	cfg := fmt.Sprintf(`apiVersion: metallb.io/v1beta1
+	return m.step(ctx, "Installing the load balancer (MetalLB)", func() error {
+		start := time.Now()
+		// MetalLB's custom resource definitions keep a starting API server busy, and
+		// the controller manager, which starts the add-ons' pods, starts seconds
+		// later with them around. Its pods cannot start before the controller
+		// manager does anyway: wait for it.
+		if err := waitControllerManager(ctx, cs); err != nil {
+			return err
+		}
+		m.debug(fmt.Sprintf("controller manager started its controllers after %s", time.Since(start).Round(100*time.Millisecond)))
+		// MetalLB's containers reach the API server on the node's own address (the
+		// node image's manifest says so), so they need not wait for kube-proxy.
+		cert, err := metallbWebhookCert(time.Now())
+		if err != nil {
+			return fmt.Errorf("webhook certificate: %w", err)
+		}
+		if err := createMetalLBWebhookCert(ctx, cs, cert); err != nil {
+			return fmt.Errorf("webhook certificate: %w", err)
+		}
+		objs, err := kube.Objects(manifest)
+		if err != nil {
+			return fmt.Errorf("%s: %w", images.MetalLBManifest, err)
+		}
+		if err := prepareMetalLB(objs, cert["ca.crt"]); err != nil {
+			return err
+		}
+		if err := ap.ApplyObjects(ctx, objs, 2*time.Minute); err != nil {
+			return err
+		}
+		m.debug(fmt.Sprintf("MetalLB manifest applied after %s", time.Since(start).Round(100*time.Millisecond)))
+		pool, err := m.addressPool(ctx, name)
+		if err != nil {
+			return err
+		}
+		// Only the controller's webhook gates the pool; the speaker announces
+		// addresses once it is up, and a Service's address waits for it anyway. The
+		// applier retries while the webhook does not answer.
+		cfg := fmt.Sprintf(`apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata:
   name: kindlab
@@ -75,29 +90,59 @@ spec:
   ipAddressPools:
   - kindlab
 `, metallbNamespace, pool)
-	// The webhook that validates pools answers a moment after its pod is Ready.
-	var last error
-	err = wait.PollUntilContextTimeout(ctx, time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		last = nodeKubectl(ctx, node, cfg, "apply", "-f", "-")
-		return last == nil, nil
+		if err := ap.Apply(ctx, []byte(cfg), 3*time.Minute); err != nil {
+			return fmt.Errorf("address pool %s: %w", pool, err)
+		}
+		m.debug(fmt.Sprintf("MetalLB address pool %s configured after %s", pool, time.Since(start).Round(100*time.Millisecond)))
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("configure MetalLB address pool %s: %v (last: %v)", pool, err, last)
-	}
-	m.debug(fmt.Sprintf("MetalLB address pool %s configured after %s", pool, time.Since(start).Round(100*time.Millisecond)))
-	return nil
 }
 
-func nodeKubectl(ctx context.Context, node nodes.Node, stdin string, args ...string) error {
-	cmd := node.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig=/etc/kubernetes/admin.conf"}, args...)...)
-	if stdin != "" {
-		cmd.SetStdin(strings.NewReader(stdin))
-	}
-	var out strings.Builder
-	cmd.SetStdout(&out)
-	cmd.SetStderr(&out)
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%v: %s", err, strings.TrimSpace(out.String()))
+// waitControllerManager waits until the controller manager runs its controllers:
+// the root CA publisher has put the cluster's CA in kube-system.
+func waitControllerManager(ctx context.Context, cs kubernetes.Interface) error {
+	return wait.PollUntilContextCancel(ctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		_, err := cs.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, "kube-root-ca.crt", metav1.GetOptions{})
+		return err == nil, nil
+	})
+}
+
+// prepareMetalLB readies MetalLB's objects for a cluster being created:
+//   - its webhooks (admission, and the CRD conversion) trust the CA of the
+//     certificate kindlab made (createMetalLBWebhookCert): the controller finds them
+//     so at its start instead of patching them then, each patch of a definition
+//     costing the starting API server CPU;
+//   - its controller tolerates the control-plane taint that kubeadm puts on the
+//     node for the seconds before kind lifts it (its speaker already does).
+func prepareMetalLB(objs []*unstructured.Unstructured, caPEM []byte) error {
+	ca := base64.StdEncoding.EncodeToString(caPEM)
+	for _, u := range objs {
+		var err error
+		switch {
+		case u.GetKind() == "ValidatingWebhookConfiguration":
+			hooks, _, _ := unstructured.NestedSlice(u.Object, "webhooks")
+			for _, h := range hooks {
+				if hm, ok := h.(map[string]any); ok {
+					if err = unstructured.SetNestedField(hm, ca, "clientConfig", "caBundle"); err != nil {
+						break
+					}
+				}
+			}
+			if err == nil {
+				err = unstructured.SetNestedSlice(u.Object, hooks, "webhooks")
+			}
+		case u.GetKind() == "CustomResourceDefinition":
+			if _, ok, _ := unstructured.NestedMap(u.Object, "spec", "conversion", "webhook", "clientConfig"); ok {
+				err = unstructured.SetNestedField(u.Object, ca, "spec", "conversion", "webhook", "clientConfig", "caBundle")
+			}
+		case u.GetKind() == "Deployment" && u.GetNamespace() == metallbNamespace:
+			tols, _, _ := unstructured.NestedSlice(u.Object, "spec", "template", "spec", "tolerations")
+			tols = append(tols, map[string]any{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"})
+			err = unstructured.SetNestedSlice(u.Object, tols, "spec", "template", "spec", "tolerations")
+		}
+		if err != nil {
+			return fmt.Errorf("MetalLB %s %s: %w", u.GetKind(), u.GetName(), err)
+		}
 	}
 	return nil
 }
@@ -153,27 +198,4 @@ func poolFor(cidr string, node net.IP) (string, bool) {
 		}
 	}
 	return ip(last-55) + "-" + ip(last-5), true
-}
-
-// waitPodsReady waits until at least min pods matching selector exist in ns and
-// all are Ready.
-func waitPodsReady(ctx context.Context, cs kubernetes.Interface, ns, selector string, min int, timeout time.Duration) error {
-	var problems []string
-	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
-		if err != nil {
-			return false, nil
-		}
-		problems = problems[:0]
-		for i := range pods.Items {
-			if !kube.PodReady(&pods.Items[i]) {
-				problems = append(problems, pods.Items[i].Name+" ("+kube.PodProblem(&pods.Items[i])+")")
-			}
-		}
-		return len(pods.Items) >= min && len(problems) == 0, nil
-	})
-	if err != nil && ctx.Err() == nil {
-		return fmt.Errorf("pods in %s not Ready after %s: %s", ns, timeout, strings.Join(problems, "; "))
-	}
-	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"net"
 	"strings"
@@ -11,7 +12,10 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/kindlab/kindlab/internal/kube"
 )
 
 func TestPoolFor(t *testing.T) {
@@ -85,5 +89,89 @@ func TestMetalLBWebhookCertVerifies(t *testing.T) {
 	}
 	if _, err := tls.X509KeyPair(secret.Data["tls.crt"], secret.Data["tls.key"]); err != nil {
 		t.Errorf("tls.crt and tls.key do not pair: %v", err)
+	}
+}
+
+func TestPrepareMetalLB(t *testing.T) {
+	t.Parallel()
+	objs, err := kube.Objects([]byte(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: bgppeers.metallb.io
+spec:
+  conversion:
+    strategy: Webhook
+    webhook:
+      clientConfig:
+        service: {name: metallb-webhook-service, namespace: metallb-system, path: /convert}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: ipaddresspools.metallb.io
+spec:
+  group: metallb.io
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: metallb-webhook-configuration
+webhooks:
+- name: a.metallb.io
+  clientConfig:
+    service: {name: metallb-webhook-service, namespace: metallb-system, path: /a}
+- name: b.metallb.io
+  clientConfig:
+    service: {name: metallb-webhook-service, namespace: metallb-system, path: /b}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: controller
+  namespace: metallb-system
+spec:
+  template:
+    spec:
+      containers: [{name: controller, image: c}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prepareMetalLB(objs, []byte("CA PEM")); err != nil {
+		t.Fatal(err)
+	}
+	want := base64.StdEncoding.EncodeToString([]byte("CA PEM"))
+	got, _, _ := unstructured.NestedString(objs[0].Object, "spec", "conversion", "webhook", "clientConfig", "caBundle")
+	if got != want {
+		t.Errorf("conversion webhook caBundle = %q, want %q", got, want)
+	}
+	if _, found, _ := unstructured.NestedFieldNoCopy(objs[1].Object, "spec", "conversion"); found {
+		t.Errorf("a definition without a conversion webhook got one: %v", objs[1].Object)
+	}
+	hooks, _, _ := unstructured.NestedSlice(objs[2].Object, "webhooks")
+	for _, h := range hooks {
+		if got, _, _ := unstructured.NestedString(h.(map[string]any), "clientConfig", "caBundle"); got != want {
+			t.Errorf("webhook %v: caBundle %q, want %q", h, got, want)
+		}
+	}
+	tols, _, _ := unstructured.NestedSlice(objs[3].Object, "spec", "template", "spec", "tolerations")
+	if len(tols) != 1 || tols[0].(map[string]any)["key"] != "node-role.kubernetes.io/control-plane" {
+		t.Errorf("controller tolerations = %v", tols)
+	}
+}
+
+func TestAPIAddress(t *testing.T) {
+	t.Parallel()
+	for out, want := range map[string]string{
+		"127.0.0.1:40123\n":               "127.0.0.1:40123",
+		"0.0.0.0:40123\n[::]:40123\n":     "127.0.0.1:40123",
+		"[::]:40123\n":                    "[::1]:40123",
+		"192.168.1.5:6443":                "192.168.1.5:6443",
+		"":                                "",
+		"Error: No public port published": "",
+	} {
+		if got := apiAddress(out); got != want {
+			t.Errorf("apiAddress(%q) = %q, want %q", out, got, want)
+		}
 	}
 }

@@ -1,0 +1,266 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/kind/pkg/cluster/nodes"
+
+	"github.com/kindlab/kindlab/internal/images"
+	"github.com/kindlab/kindlab/internal/kube"
+)
+
+// addonPlan says what kindlab installs on top of what kind installs.
+type addonPlan struct {
+	// coreDNS: kindlab's CoreDNS (images.CoreDNSManifest) replaces kubeadm's add-on.
+	coreDNS bool
+	// network: kindlab installs the node image's CNI (kind's default-cni.yaml,
+	// templated with podSubnet) and kube-proxy, instead of kind after kubeadm init.
+	network   bool
+	podSubnet string
+	// loadBalancer: MetalLB, when the node image ships its manifest.
+	loadBalancer bool
+}
+
+// startAddons installs the plan's add-ons as soon as the new cluster's API server
+// answers, while kind is still finishing `kubeadm init`: their pods then start
+// alongside kubeadm's last phases instead of after them. The channel receives the
+// outcome once every add-on is installed (MetalLB: its address pool configured),
+// or ctx is done.
+func (m *Manager) startAddons(ctx context.Context, name string, plan addonPlan) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		cfg, node, err := m.waitAPI(ctx, name)
+		if err != nil {
+			done <- err
+			return
+		}
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			done <- err
+			return
+		}
+		ap, err := kube.NewApplier(cfg)
+		if err != nil {
+			done <- err
+			return
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 5)
+		run := func(i int, f func() error) {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = f() }()
+		}
+		run(0, func() error { return m.ensureLabImages(ctx, name) })
+		if plan.network {
+			run(1, func() error { return m.installNetwork(ctx, node, ap, plan.podSubnet) })
+		}
+		if plan.coreDNS {
+			run(2, func() error {
+				return m.step(ctx, "Installing CoreDNS", func() error { return applyFromNode(ctx, node, ap, images.CoreDNSManifest, nil) })
+			})
+		}
+		if plan.loadBalancer {
+			run(3, func() error { return m.installLoadBalancer(ctx, name, node, ap, cs) })
+		}
+		wg.Wait()
+		done <- errors.Join(errs...)
+	}()
+	return done
+}
+
+// step reports f as a progress step.
+func (m *Manager) step(ctx context.Context, title string, f func() error) error {
+	start := time.Now()
+	m.emit(Progress{Step: title})
+	err := f()
+	if ctx.Err() != nil && err != nil {
+		err = ctx.Err()
+	}
+	m.emit(Progress{Step: title, Done: err == nil, Failed: err != nil, Elapsed: time.Since(start)})
+	if err != nil {
+		return fmt.Errorf("%s: %w", strings.ToLower(title[:1])+title[1:], err)
+	}
+	return nil
+}
+
+// waitAPI waits until the cluster's control-plane node exists, its API server
+// serves and answers kubeadm's admin. kind's own kubeconfig comes only when kind is
+// done; this one is the same, read early. Until the API server serves, it only
+// tries a TLS handshake on the node's published port: a `docker exec` into the
+// node each time would take CPU from the starting control plane.
+func (m *Manager) waitAPI(ctx context.Context, name string) (*rest.Config, nodes.Node, error) {
+	var (
+		node nodes.Node
+		addr string
+		cfg  *rest.Config
+		last error
+	)
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if last != nil {
+				return nil, nil, fmt.Errorf("%w (last: %v)", ctx.Err(), last)
+			}
+			return nil, nil, ctx.Err()
+		case <-tick.C:
+		}
+		if node == nil {
+			ns, err := m.provider.ListNodes(name)
+			if err != nil || len(ns) == 0 {
+				last = fmt.Errorf("no node yet: %v", err)
+				continue
+			}
+			node = ns[0]
+		}
+		if addr == "" {
+			out, err := m.run.Output(ctx, "docker", "port", node.String(), "6443/tcp")
+			if err != nil {
+				last = err
+				continue
+			}
+			if addr = apiAddress(out); addr == "" {
+				return nil, nil, fmt.Errorf("node %s publishes no port for the API server: %q", node.String(), out)
+			}
+		}
+		if cfg == nil {
+			if err := tlsAnswers(ctx, addr); err != nil {
+				last = err
+				continue
+			}
+			kc, err := m.provider.KubeConfig(name, false)
+			if err != nil {
+				last = err
+				continue
+			}
+			if cfg, err = kube.RESTConfigFromKubeconfig([]byte(kc), ""); err != nil {
+				return nil, nil, err
+			}
+		}
+		probe := rest.CopyConfig(cfg)
+		probe.Timeout = 2 * time.Second
+		cs, err := kubernetes.NewForConfig(probe)
+		if err != nil {
+			return nil, nil, err
+		}
+		// Answers once kubeadm has bound its admin group.
+		if _, err := cs.CoreV1().Namespaces().Get(ctx, metav1.NamespaceSystem, metav1.GetOptions{}); err != nil {
+			last = err
+			continue
+		}
+		m.debug("API server answers the admin")
+		return cfg, node, nil
+	}
+}
+
+// apiAddress picks a host address from `docker port` output; a wildcard address
+// is reached on the loopback.
+func apiAddress(out string) string {
+	for _, l := range strings.Fields(out) {
+		host, port, err := net.SplitHostPort(l)
+		if err != nil || port == "" {
+			continue
+		}
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			if ip.To4() != nil {
+				host = "127.0.0.1"
+			} else {
+				host = "::1"
+			}
+		}
+		return net.JoinHostPort(host, port)
+	}
+	return ""
+}
+
+// tlsAnswers completes a TLS handshake with addr: the port is published before the
+// API server serves, so a TCP connection alone proves nothing.
+func tlsAnswers(ctx context.Context, addr string) error {
+	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: time.Second}, Config: &tls.Config{InsecureSkipVerify: true}} // only asks whether it serves
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
+// installNetwork installs the pod network and kube-proxy. kind would apply the CNI
+// after `kubeadm init` returns, and kubeadm adds kube-proxy as its last phase;
+// done here, their pods start seconds sooner. kubeadm adds kube-proxy again when
+// it gets there, which changes nothing.
+func (m *Manager) installNetwork(ctx context.Context, node nodes.Node, ap *kube.Applier, podSubnet string) error {
+	var wg sync.WaitGroup
+	var cniErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		cniErr = m.step(ctx, "Installing the pod network (CNI)", func() error {
+			return applyFromNode(ctx, node, ap, "/kind/manifests/default-cni.yaml", map[string]string{"PodSubnet": podSubnet})
+		})
+	}()
+	proxyErr := m.step(ctx, "Installing kube-proxy", func() error {
+		var out bytes.Buffer
+		cmd := node.CommandContext(ctx, "kubeadm", "init", "phase", "addon", "kube-proxy", "--config=/kind/kubeadm.conf")
+		cmd.SetStdout(&out)
+		cmd.SetStderr(&out)
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%v: %s", err, strings.TrimSpace(out.String()))
+		}
+		return nil
+	})
+	wg.Wait()
+	return errors.Join(cniErr, proxyErr)
+}
+
+// applyFromNode applies a manifest kept in the node image, first filled in as a
+// Go template with data when data is not nil (kind's templates for its manifests).
+func applyFromNode(ctx context.Context, node nodes.Node, ap *kube.Applier, path string, data map[string]string) error {
+	manifest, err := readNodeFile(ctx, node, path)
+	if err != nil {
+		return err
+	}
+	if data != nil {
+		t, err := template.New(path).Option("missingkey=error").Parse(string(manifest))
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		var b bytes.Buffer
+		if err := t.Execute(&b, data); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		manifest = b.Bytes()
+	}
+	return ap.Apply(ctx, manifest, 3*time.Minute)
+}
+
+// readNodeFile reads a file of the node; errNodeFileMissing when there is none.
+func readNodeFile(ctx context.Context, node nodes.Node, path string) ([]byte, error) {
+	var out, errOut bytes.Buffer
+	cmd := node.CommandContext(ctx, "cat", path)
+	cmd.SetStdout(&out)
+	cmd.SetStderr(&errOut)
+	if err := cmd.Run(); err != nil {
+		if strings.Contains(errOut.String(), "No such file") {
+			return nil, fmt.Errorf("%w: %s", errNodeFileMissing, path)
+		}
+		return nil, fmt.Errorf("read %s in node %s: %v: %s", path, node.String(), err, strings.TrimSpace(errOut.String()))
+	}
+	return out.Bytes(), nil
+}
+
+var errNodeFileMissing = errors.New("the node image has no such file")
