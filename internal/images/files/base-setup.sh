@@ -23,3 +23,10 @@ ctr oci spec \
 sed -i 's/restrict_oom_score_adj = false/restrict_oom_score_adj = true/' /etc/containerd/config.toml
 # kubelet >= 1.35 refuses cgroup v1 unless told otherwise; harmless on cgroup v2.
 grep -q fail-cgroupv1 /etc/default/kubelet || sed -i 's|^KUBELET_EXTRA_ARGS=\(.*\)$|KUBELET_EXTRA_ARGS=\1 --fail-cgroupv1=false|' /etc/default/kubelet
+# kind's entrypoint asks DNS for host.docker.internal and waits up to 5 s for an
+# answer. Where containers' DNS cannot leave the machine (an offline classroom, a CI
+# runner behind an egress guard) nothing ever answers, and every node's boot waits
+# those 5 s before systemd, and so the kubelet, starts. Docker Desktop answers that
+# name at once and elsewhere it is unknown (the entrypoint then uses the default
+# gateway, as it does after a timeout): 1 s is plenty. Left alone if kind changed it.
+sed -i "s/timeout 5 getent ahostsv4 'host.docker.internal'/timeout 1 getent ahostsv4 'host.docker.internal'/" /usr/local/bin/entrypoint
