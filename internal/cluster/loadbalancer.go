@@ -2,17 +2,20 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
 
@@ -37,14 +40,6 @@ func (m *Manager) installLoadBalancer(ctx context.Context, name string, node nod
 	}
 	return m.step(ctx, "Installing the load balancer (MetalLB)", func() error {
 		start := time.Now()
-		// MetalLB's custom resource definitions keep a starting API server busy, and
-		// the controller manager, which starts the add-ons' pods, starts seconds
-		// later with them around. Its pods cannot start before the controller
-		// manager does anyway: wait for it.
-		if err := waitControllerManager(ctx, cs); err != nil {
-			return err
-		}
-		m.debug(fmt.Sprintf("controller manager started its controllers after %s", time.Since(start).Round(100*time.Millisecond)))
 		// MetalLB's containers reach the API server on the node's own address (the
 		// node image's manifest says so), so they need not wait for kube-proxy.
 		cert, err := metallbWebhookCert(time.Now())
@@ -61,18 +56,11 @@ func (m *Manager) installLoadBalancer(ctx context.Context, name string, node nod
 		if err := prepareMetalLB(objs, cert["ca.crt"]); err != nil {
 			return err
 		}
-		if err := ap.ApplyObjects(ctx, objs, 2*time.Minute); err != nil {
-			return err
-		}
-		m.debug(fmt.Sprintf("MetalLB manifest applied after %s", time.Since(start).Round(100*time.Millisecond)))
 		pool, err := m.addressPool(ctx, name)
 		if err != nil {
 			return err
 		}
-		// Only the controller's webhook gates the pool; the speaker announces
-		// addresses once it is up, and a Service's address waits for it anyway. The
-		// applier retries while the webhook does not answer.
-		cfg := fmt.Sprintf(`apiVersion: metallb.io/v1beta1
+		poolObjs, err := kube.Objects([]byte(fmt.Sprintf(`apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata:
   name: kindlab
@@ -89,22 +77,59 @@ metadata:
 spec:
   ipAddressPools:
   - kindlab
-`, metallbNamespace, pool)
-		if err := ap.Apply(ctx, []byte(cfg), 3*time.Minute); err != nil {
-			return fmt.Errorf("address pool %s: %w", pool, err)
+`, metallbNamespace, pool)))
+		if err != nil {
+			return err
 		}
-		m.debug(fmt.Sprintf("MetalLB address pool %s configured after %s", pool, time.Since(start).Round(100*time.Millisecond)))
+		// The pool goes in before MetalLB's admission webhook is registered: it is
+		// kindlab's own and valid, and need not wait for MetalLB's controller to
+		// start and for kube-proxy to route the API server to its webhook. The
+		// controller finds it when it starts.
+		var defs, rest []*unstructured.Unstructured
+		for _, u := range objs {
+			if k := u.GetKind(); k == "Namespace" || k == "CustomResourceDefinition" {
+				defs = append(defs, u)
+			} else {
+				rest = append(rest, u)
+			}
+		}
+		if err := ap.ApplyObjects(ctx, slices.Concat(defs, poolObjs, rest), 2*time.Minute); err != nil {
+			return err
+		}
+		if err := createMemberlistSecret(ctx, cs); err != nil {
+			return fmt.Errorf("memberlist secret: %w", err)
+		}
+		m.debug(fmt.Sprintf("MetalLB and its address pool %s applied after %s", pool, time.Since(start).Round(100*time.Millisecond)))
 		return nil
 	})
 }
 
-// waitControllerManager waits until the controller manager runs its controllers:
-// the root CA publisher has put the cluster's CA in kube-system.
-func waitControllerManager(ctx context.Context, cs kubernetes.Interface) error {
-	return wait.PollUntilContextCancel(ctx, 250*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		_, err := cs.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, "kube-root-ca.crt", metav1.GetOptions{})
-		return err == nil, nil
-	})
+// createMemberlistSecret makes the secret MetalLB's speakers share, as MetalLB's
+// controller does when it starts (16 random bytes, owned by the controller's
+// Deployment). The speaker's pod cannot start without it, and the kubelet retries
+// a missing secret with growing pauses: the speaker started up to 9 s after it.
+func createMemberlistSecret(ctx context.Context, cs kubernetes.Interface) error {
+	d, err := cs.AppsV1().Deployments(metallbNamespace).Get(ctx, "controller", metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	key := make([]byte, 16)
+	if _, err := rand.Read(key); err != nil {
+		return err
+	}
+	sec := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:            "memberlist",
+			Namespace:       metallbNamespace,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID}},
+		},
+		Data: map[string][]byte{"secretkey": []byte(base64.RawStdEncoding.EncodeToString(key))},
+	}
+	_, err = cs.CoreV1().Secrets(metallbNamespace).Create(ctx, sec, metav1.CreateOptions{FieldManager: kube.FieldManager})
+	if apierrors.IsAlreadyExists(err) {
+		return nil // the controller was quicker
+	}
+	return err
 }
 
 // prepareMetalLB readies MetalLB's objects for a cluster being created:

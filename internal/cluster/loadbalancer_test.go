@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes/fake"
@@ -89,6 +90,20 @@ func TestMetalLBWebhookCertVerifies(t *testing.T) {
 	}
 	if _, err := tls.X509KeyPair(secret.Data["tls.crt"], secret.Data["tls.key"]); err != nil {
 		t.Errorf("tls.crt and tls.key do not pair: %v", err)
+	}
+	// And its CA as the rotator checks it (validCACert): verified by itself for the
+	// name "cert", 90 days ahead, its key pairing with it. Otherwise the rotator
+	// replaces both on first start, racing itself.
+	block, _ = pem.Decode(secret.Data["ca.crt"])
+	ca, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ca.Verify(x509.VerifyOptions{DNSName: "cert", Roots: pool, CurrentTime: now.AddDate(0, 0, 90)}); err != nil {
+		t.Errorf("CA certificate does not verify as MetalLB's rotator wants: %v", err)
+	}
+	if _, err := tls.X509KeyPair(secret.Data["ca.crt"], secret.Data["ca.key"]); err != nil {
+		t.Errorf("ca.crt and ca.key do not pair: %v", err)
 	}
 }
 
@@ -173,5 +188,28 @@ func TestAPIAddress(t *testing.T) {
 		if got := apiAddress(out); got != want {
 			t.Errorf("apiAddress(%q) = %q, want %q", out, got, want)
 		}
+	}
+}
+
+func TestCreateMemberlistSecret(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cs := fake.NewClientset(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "controller", Namespace: metallbNamespace, UID: "uid-1"}})
+	if err := createMemberlistSecret(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	sec, err := cs.CoreV1().Secrets(metallbNamespace).Get(ctx, "memberlist", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key := sec.Data["secretkey"]; len(key) != 22 { // 16 bytes, base64 without padding
+		t.Errorf("secretkey %q: want 22 characters", key)
+	}
+	if o := sec.OwnerReferences; len(o) != 1 || o[0].UID != "uid-1" || o[0].Kind != "Deployment" {
+		t.Errorf("owner references = %v", o)
+	}
+	// The controller made it first: nothing to do, no error.
+	if err := createMemberlistSecret(ctx, cs); err != nil {
+		t.Errorf("second call: %v", err)
 	}
 }

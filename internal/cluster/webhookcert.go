@@ -24,6 +24,9 @@ import (
 const (
 	metallbWebhookSecret  = "metallb-webhook-cert"
 	metallbWebhookService = "metallb-webhook-service"
+	// metallbCAName is the name MetalLB's certificate rotator checks its CA
+	// against: a CA without it is replaced on first start, which brings the race back.
+	metallbCAName = "cert"
 )
 
 // metallbWebhookCert returns the data of the webhook's certificate secret: a CA
@@ -35,7 +38,8 @@ func metallbWebhookCert(now time.Time) (map[string][]byte, error) {
 	}
 	ca := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "metallb-webhook-ca", Organization: []string{"kindlab"}},
+		Subject:               pkix.Name{CommonName: metallbCAName, Organization: []string{"metallb"}},
+		DNSNames:              []string{metallbCAName},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.AddDate(10, 0, 0),
 		IsCA:                  true,

@@ -49,8 +49,9 @@ func KubeconfigNamespace(kubeconfig []byte, context string) (string, error) {
 	return "", nil
 }
 
-// SystemNamespaces hold the pods a cluster needs before a lab can start.
-var SystemNamespaces = []string{"kube-system", "local-path-storage"}
+// SystemNamespaces hold the pods a cluster needs before a lab can start
+// (metallb-system: the load balancer's, for the LoadBalancer lab).
+var SystemNamespaces = []string{"kube-system", "local-path-storage", "metallb-system"}
 
 // WaitSystemPodsReady waits until every pod in SystemNamespaces is Ready, or for a
 // Deployment's pods at least one of them (and at least the control plane exists). On timeout the error names each pod that is not
