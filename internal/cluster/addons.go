@@ -33,51 +33,67 @@ type addonPlan struct {
 	loadBalancer bool
 }
 
+// addonResult is the outcome of startAddons, with a client for the cluster.
+type addonResult struct {
+	cs  kubernetes.Interface
+	err error
+}
+
 // startAddons installs the plan's add-ons as soon as the new cluster's API server
 // answers, while kind is still finishing `kubeadm init`: their pods then start
-// alongside kubeadm's last phases instead of after them. The channel receives the
-// outcome once every add-on is installed (MetalLB: its address pool configured),
-// or ctx is done.
-func (m *Manager) startAddons(ctx context.Context, name string, plan addonPlan) <-chan error {
-	done := make(chan error, 1)
+// alongside kubeadm's last phases instead of after them. Then it waits up to wait
+// for every system pod to be Ready. The channel receives the outcome, or ctx's
+// error once ctx is done.
+func (m *Manager) startAddons(ctx context.Context, name string, plan addonPlan, wait time.Duration) <-chan addonResult {
+	done := make(chan addonResult, 1)
 	go func() {
-		cfg, node, err := m.waitAPI(ctx, name)
-		if err != nil {
-			done <- err
-			return
+		cs, err := m.addons(ctx, name, plan)
+		if err == nil {
+			start := time.Now()
+			const step = "Waiting for every system pod to be Ready"
+			m.emit(Progress{Step: step})
+			err = kube.WaitSystemPodsReady(ctx, cs, wait)
+			m.emit(Progress{Step: step, Done: err == nil, Failed: err != nil, Elapsed: time.Since(start)})
 		}
-		cs, err := kubernetes.NewForConfig(cfg)
-		if err != nil {
-			done <- err
-			return
-		}
-		ap, err := kube.NewApplier(cfg)
-		if err != nil {
-			done <- err
-			return
-		}
-		var wg sync.WaitGroup
-		errs := make([]error, 5)
-		run := func(i int, f func() error) {
-			wg.Add(1)
-			go func() { defer wg.Done(); errs[i] = f() }()
-		}
-		run(0, func() error { return m.ensureLabImages(ctx, name) })
-		if plan.network {
-			run(1, func() error { return m.installNetwork(ctx, node, ap, plan.podSubnet) })
-		}
-		if plan.coreDNS {
-			run(2, func() error {
-				return m.step(ctx, "Installing CoreDNS", func() error { return applyFromNode(ctx, node, ap, images.CoreDNSManifest, nil) })
-			})
-		}
-		if plan.loadBalancer {
-			run(3, func() error { return m.installLoadBalancer(ctx, name, node, ap, cs) })
-		}
-		wg.Wait()
-		done <- errors.Join(errs...)
+		done <- addonResult{cs: cs, err: err}
 	}()
 	return done
+}
+
+// addons installs the plan's add-ons once the API server answers.
+func (m *Manager) addons(ctx context.Context, name string, plan addonPlan) (kubernetes.Interface, error) {
+	cfg, node, err := m.waitAPI(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ap, err := kube.NewApplier(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	run := func(i int, f func() error) {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = f() }()
+	}
+	run(0, func() error { return m.ensureLabImages(ctx, name) })
+	if plan.network {
+		run(1, func() error { return m.installNetwork(ctx, node, ap, plan.podSubnet) })
+	}
+	if plan.coreDNS {
+		run(2, func() error {
+			return m.step(ctx, "Installing CoreDNS", func() error { return applyFromNode(ctx, node, ap, images.CoreDNSManifest, nil) })
+		})
+	}
+	if plan.loadBalancer {
+		run(3, func() error { return m.installLoadBalancer(ctx, name, node, ap, cs) })
+	}
+	wg.Wait()
+	return cs, errors.Join(errs...)
 }
 
 // step reports f as a progress step.

@@ -123,6 +123,18 @@ var singleNodeControlPlane = v1alpha4.PatchJSON6902{
 `,
 }
 
+// noKubeletRestart skips kubeadm's last-but-one phase, which points the kubelet at
+// a rotating client certificate and restarts it: on a new cluster that restart
+// came while the add-ons' pods started, and held them up. The kubelet keeps the
+// client certificate kubeadm wrote into its kubeconfig, valid for a year.
+var noKubeletRestart = v1alpha4.PatchJSON6902{
+	Group: "kubeadm.k8s.io", Version: "v1beta4", Kind: "InitConfiguration",
+	Patch: `- op: add
+  path: /skipPhases/-
+  value: kubelet-finalize
+`,
+}
+
 // CheckDocker returns ErrDockerDown when the daemon does not answer.
 func (m *Manager) CheckDocker(ctx context.Context) error {
 	if _, err := exec.LookPath("docker"); err != nil {
@@ -197,7 +209,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 	if plan.network {
 		// kindlab installs the node image's CNI itself, as soon as the API answers.
 		cfg.Networking.DisableDefaultCNI = true
-		cfg.KubeadmConfigPatchesJSON6902 = append(cfg.KubeadmConfigPatchesJSON6902, singleNodeControlPlane)
+		cfg.KubeadmConfigPatchesJSON6902 = append(cfg.KubeadmConfigPatchesJSON6902, singleNodeControlPlane, noKubeletRestart)
 	}
 	v1alpha4.SetDefaultsCluster(cfg)
 	plan.podSubnet = cfg.Networking.PodSubnet
@@ -213,10 +225,15 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 		}
 	}()
 
-	// kindlab's add-ons go in while kind finishes: they start when the API answers.
+	wait := o.Wait
+	if wait == 0 {
+		wait = 5 * time.Minute
+	}
+	// kindlab's add-ons go in while kind finishes: they start when the API answers,
+	// and then the wait for the system pods starts too.
 	addonCtx, stopAddons := context.WithCancel(ctx)
 	defer stopAddons()
-	addons := m.startAddons(addonCtx, o.Name, plan)
+	addons := m.startAddons(addonCtx, o.Name, plan, wait)
 
 	// kind's Create takes no context. On Ctrl-C, removing the node container makes it
 	// fail at once; the deferred delete then removes the rest.
@@ -245,34 +262,13 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 		<-addons
 		return fmt.Errorf("create cluster %q: %w", o.Name, err)
 	}
-
-	cs, err := m.Client(o.Name)
-	if err != nil {
-		stopAddons()
-		<-addons
-		return err
+	res := <-addons
+	if res.err != nil {
+		return res.err
 	}
-	wait := o.Wait
-	if wait == 0 {
-		wait = 5 * time.Minute
-	}
-	// The add-ons finish while the system pods start: neither waits for the other.
-	start := time.Now()
-	m.emit(Progress{Step: "Waiting for every system pod to be Ready"})
-	if err := kube.WaitSystemPodsReady(ctx, cs, wait); err != nil {
-		m.emit(Progress{Step: "Waiting for every system pod to be Ready", Failed: true, Elapsed: time.Since(start)})
-		stopAddons()
-		<-addons
-		return err
-	}
-	m.emit(Progress{Step: "Waiting for every system pod to be Ready", Done: true, Elapsed: time.Since(start)})
-	select {
-	case err := <-addons:
-		return err
-	case <-time.After(wait):
-		stopAddons()
-		return fmt.Errorf("add-ons not installed after %s: %w", wait, <-addons)
-	}
+	// kind may have added pods after kubeadm init (its default CNI with a node image
+	// other than kindlab's): they too must be Ready.
+	return kube.WaitSystemPodsReady(ctx, res.cs, wait)
 }
 
 func portFree(port int) error {
