@@ -26,9 +26,12 @@ type addonPlan struct {
 	// coreDNS: kindlab's CoreDNS (images.CoreDNSManifest) replaces kubeadm's add-on.
 	coreDNS bool
 	// network: kindlab installs the node image's CNI (kind's default-cni.yaml,
-	// templated with podSubnet) and kube-proxy, instead of kind after kubeadm init.
+	// templated with podSubnet) instead of kind after kubeadm init.
 	network   bool
 	podSubnet string
+	// labImagesShipped: the node image is kindlab's, whose build put the lab images
+	// in it and checked them; otherwise they are checked, and loaded if missing.
+	labImagesShipped bool
 	// loadBalancer: MetalLB, when the node image ships its manifest.
 	loadBalancer bool
 }
@@ -80,7 +83,9 @@ func (m *Manager) addons(ctx context.Context, name string, plan addonPlan) (kube
 		wg.Add(1)
 		go func() { defer wg.Done(); errs[i] = f() }()
 	}
-	run(0, func() error { return m.ensureLabImages(ctx, name) })
+	if !plan.labImagesShipped {
+		run(0, func() error { return m.ensureLabImages(ctx, name) })
+	}
 	if plan.network {
 		run(1, func() error { return m.installNetwork(ctx, node, ap, plan.podSubnet) })
 	}
@@ -215,32 +220,14 @@ func tlsAnswers(ctx context.Context, addr string) error {
 	return c.Close()
 }
 
-// installNetwork installs the pod network and kube-proxy. kind would apply the CNI
-// after `kubeadm init` returns, and kubeadm adds kube-proxy as its last phase;
-// done here, their pods start seconds sooner. kubeadm adds kube-proxy again when
-// it gets there, which changes nothing.
+// installNetwork installs the pod network. kind would apply the CNI after
+// `kubeadm init` returns; done here, its pod starts seconds sooner. (kube-proxy
+// comes from kubeadm's last phase: running that phase here as well, early, was
+// slower, a second kubeadm process on the two busy cores.)
 func (m *Manager) installNetwork(ctx context.Context, node nodes.Node, ap *kube.Applier, podSubnet string) error {
-	var wg sync.WaitGroup
-	var cniErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		cniErr = m.step(ctx, "Installing the pod network (CNI)", func() error {
-			return applyFromNode(ctx, node, ap, "/kind/manifests/default-cni.yaml", map[string]string{"PodSubnet": podSubnet})
-		})
-	}()
-	proxyErr := m.step(ctx, "Installing kube-proxy", func() error {
-		var out bytes.Buffer
-		cmd := node.CommandContext(ctx, "kubeadm", "init", "phase", "addon", "kube-proxy", "--config=/kind/kubeadm.conf")
-		cmd.SetStdout(&out)
-		cmd.SetStderr(&out)
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("%v: %s", err, strings.TrimSpace(out.String()))
-		}
-		return nil
+	return m.step(ctx, "Installing the pod network (CNI)", func() error {
+		return applyFromNode(ctx, node, ap, "/kind/manifests/default-cni.yaml", map[string]string{"PodSubnet": podSubnet})
 	})
-	wg.Wait()
-	return errors.Join(cniErr, proxyErr)
 }
 
 // applyFromNode applies a manifest kept in the node image, first filled in as a

@@ -201,7 +201,8 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 		// The control plane's pods report Ready as soon as they are healthy.
 		cfg.KubeadmConfigPatches = append(cfg.KubeadmConfigPatches, "kind: InitConfiguration\npatches:\n  directory: "+images.KubeadmPatches+"\n")
 	}
-	plan := addonPlan{coreDNS: has(images.FeatureCoreDNS), network: has(images.FeatureEarlyAddons), loadBalancer: !o.NoLoadBalancer}
+	plan := addonPlan{coreDNS: has(images.FeatureCoreDNS), network: has(images.FeatureEarlyAddons),
+		labImagesShipped: has(images.FeatureEarlyAddons), loadBalancer: !o.NoLoadBalancer}
 	if plan.coreDNS {
 		// kindlab applies its own CoreDNS (images.CoreDNSManifest) instead.
 		cfg.KubeadmConfigPatches = append(cfg.KubeadmConfigPatches, "kind: ClusterConfiguration\ndns:\n  disabled: true\n")

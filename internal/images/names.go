@@ -34,8 +34,8 @@ const (
 	FeatureKubeadmPatches = "kubeadm-patches"
 	FeatureCoreDNS        = "coredns"
 	// FeatureEarlyAddons: the default CNI manifest is kindlab's, and kindlab installs
-	// it and kube-proxy as soon as the API server answers, rather than kind and
-	// kubeadm after `kubeadm init`.
+	// it as soon as the API server answers, rather than kind after `kubeadm init`;
+	// the image's build checked that the lab images are in it.
 	FeatureEarlyAddons = "early-addons"
 	// DefaultPodSubnet is kind's pod subnet, which kindlab's clusters keep; the node
 	// image's CNI configuration is for it.
