@@ -44,10 +44,14 @@ func runKindlab(b *testing.B, bin string, args ...string) (time.Duration, int64)
 }
 
 // BenchmarkClusterCreate compares, on the same node image and in one run,
-// `kindlab cluster create` (which also checks the lab images and waits for every
-// system pod to be Ready) with the kind library creating a bare cluster, both
-// without waiting (kind's default) and with kind's --wait (control plane Ready).
-// Each iteration also times the delete. Run: make bench.
+// `kindlab cluster create` (which also installs MetalLB and waits until every
+// system pod is Ready) with the kind library creating a bare cluster, both without
+// waiting (kind's default) and with kind's --wait (control-plane node Ready). The
+// three alternate within each iteration, in an order that rotates, so a machine
+// busier at one moment does not favour one of them; each create is followed by a
+// delete. Reported per create: seconds of each (kindlab-s, kind-bare-s,
+// kind-wait-s), kindlab's ratios to each (x-bare, x-wait), kindlab's delete and peak
+// RSS. ns/op is one iteration: all three creates and deletes. Run: make bench.
 func BenchmarkClusterCreate(b *testing.B) {
 	bin := buildKindlab(b)
 	name := "kindlab-bench"
@@ -56,50 +60,52 @@ func BenchmarkClusterCreate(b *testing.B) {
 	kubeconfig := filepath.Join(b.TempDir(), "kubeconfig")
 	image := images.NodeImage(images.DefaultKubernetesVersion)
 
-	b.Run("kindlab", func(b *testing.B) {
-		var rss int64
-		var del time.Duration
-		for i := 0; i < b.N; i++ {
-			_, r := runKindlab(b, bin, "cluster", "create", "--cluster", name, "--host-port", "0", "--kubeconfig", kubeconfig)
-			if r > rss {
-				rss = r
-			}
-			b.StopTimer()
-			d, _ := runKindlab(b, bin, "cluster", "delete", "--cluster", name, "--kubeconfig", kubeconfig)
-			del += d
-			b.StartTimer()
-		}
-		b.ReportMetric(float64(rss)/1024, "peak-RSS-MiB")
-		b.ReportMetric(del.Seconds()/float64(b.N), "delete-s/op")
-	})
-	for _, v := range []struct {
-		name string
-		wait time.Duration
-	}{{"kind-bare", 0}, {"kind-bare-wait", 5 * time.Minute}} {
-		b.Run(v.name, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				err := provider.Create(name, kindcluster.CreateWithNodeImage(image), kindcluster.CreateWithWaitForReady(v.wait),
-					kindcluster.CreateWithKubeconfigPath(kubeconfig), kindcluster.CreateWithDisplayUsage(false), kindcluster.CreateWithDisplaySalutation(false))
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.StopTimer()
-				// Docker 20.10 sometimes fails a first removal under load; the same
-				// retry kindlab's own delete does.
-				var err2 error
-				for try := 0; try < 3; try++ {
-					if err2 = provider.Delete(name, kubeconfig); err2 == nil {
-						break
-					}
-					time.Sleep(2 * time.Second)
-				}
-				if err2 != nil {
-					b.Fatal(err2)
-				}
-				b.StartTimer()
-			}
-		})
+	var kl, bare, wait, del time.Duration
+	var rss int64
+	kindlab := func() {
+		d, r := runKindlab(b, bin, "cluster", "create", "--cluster", name, "--host-port", "0", "--kubeconfig", kubeconfig)
+		kl += d
+		rss = max(rss, r)
+		d, _ = runKindlab(b, bin, "cluster", "delete", "--cluster", name, "--kubeconfig", kubeconfig)
+		del += d
 	}
+	kind := func(w time.Duration, total *time.Duration) func() {
+		return func() {
+			start := time.Now()
+			err := provider.Create(name, kindcluster.CreateWithNodeImage(image), kindcluster.CreateWithWaitForReady(w),
+				kindcluster.CreateWithKubeconfigPath(kubeconfig), kindcluster.CreateWithDisplayUsage(false), kindcluster.CreateWithDisplaySalutation(false))
+			*total += time.Since(start)
+			if err != nil {
+				b.Fatal(err)
+			}
+			// Docker 20.10 sometimes fails a first removal under load; the same
+			// retry kindlab's own delete does.
+			var derr error
+			for try := 0; try < 3; try++ {
+				if derr = provider.Delete(name, kubeconfig); derr == nil {
+					break
+				}
+				time.Sleep(2 * time.Second)
+			}
+			if derr != nil {
+				b.Fatal(derr)
+			}
+		}
+	}
+	runs := []func(){kindlab, kind(0, &bare), kind(5*time.Minute, &wait)}
+	for i := 0; i < b.N; i++ {
+		for j := range runs {
+			runs[(i+j)%len(runs)]()
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(kl.Seconds()/n, "kindlab-s")
+	b.ReportMetric(bare.Seconds()/n, "kind-bare-s")
+	b.ReportMetric(wait.Seconds()/n, "kind-wait-s")
+	b.ReportMetric(kl.Seconds()/bare.Seconds(), "x-bare")
+	b.ReportMetric(kl.Seconds()/wait.Seconds(), "x-wait")
+	b.ReportMetric(del.Seconds()/n, "delete-s")
+	b.ReportMetric(float64(rss)/1024, "peak-RSS-MiB")
 }
 
 // BenchmarkImagesBuildWarm times `kindlab images build` with everything built.
