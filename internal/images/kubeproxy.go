@@ -11,8 +11,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-
-	"github.com/kindlab/kindlab/internal/runner"
 )
 
 // kubeProxyBase is the root filesystem of kube-proxy's image: iptables (nft and
@@ -35,15 +33,9 @@ var kubeProxyPrograms = []string{
 
 // buildKubeProxyBase imports the minimal root filesystem for kube-proxy.
 func (b *Builder) buildKubeProxyBase(ctx context.Context) error {
-	root := b.dir("tmp", "userland.work")
-	if err := os.RemoveAll(root); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return err
-	}
+	root, err := b.extractRootfs(ctx, "userland")
 	defer os.RemoveAll(root)
-	if err := b.run.Run(ctx, "tar", "--numeric-owner", "-C", root, "-xf", b.dir("rootfs", "userland.tar")); err != nil {
+	if err != nil {
 		return err
 	}
 	// iptables' extensions are loaded at run time, so ldd does not list them.
@@ -75,20 +67,7 @@ func (b *Builder) buildKubeProxyBase(ctx context.Context) error {
 		return err
 	}
 	defer os.Remove(list)
-	tarCmd := exec.CommandContext(ctx, "tar", "--numeric-owner", "--no-recursion", "-C", root, "-cf", "-", "-T", list)
-	stream, err := tarCmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	tarCmd.Stderr = b.opts.Log
-	if err := tarCmd.Start(); err != nil {
-		return err
-	}
-	importErr := b.run.Do(ctx, runner.Cmd{Name: "docker", Args: []string{"import", "-", kubeProxyBase}, Stdin: stream})
-	if err := tarCmd.Wait(); err != nil {
-		return fmt.Errorf("archive kube-proxy's root filesystem: %w", err)
-	}
-	return importErr
+	return b.importDir(ctx, root, kubeProxyBase, "--no-recursion", "-T", list)
 }
 
 var lddPathRE = regexp.MustCompile(`(?m)(?:=>\s*)?(/\S+)\s+\(0x`)

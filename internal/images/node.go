@@ -17,19 +17,13 @@ import (
 // buildBase redoes kind's base image on the Debian node rootfs: kind's files from the
 // kind module, its RUN steps, kindlab's fixes, then imports it as an image.
 func (b *Builder) buildBase(ctx context.Context) error {
-	root := b.dir("tmp", "base.work")
-	if err := os.RemoveAll(root); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return err
-	}
+	root, err := b.extractRootfs(ctx, "node")
 	defer os.RemoveAll(root)
-	if err := b.run.Run(ctx, "tar", "--numeric-owner", "--xattrs", "-C", root, "-xf", b.dir("rootfs", "node.tar")); err != nil {
+	if err != nil {
 		return err
 	}
 	kindFiles := filepath.Join(b.kindDir, "images", "base", "files")
-	err := filepath.WalkDir(kindFiles, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(kindFiles, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -94,9 +88,26 @@ func copyOver(src, dst string, mode os.FileMode) error {
 	return os.Chmod(dst, mode)
 }
 
-// importDir imports a directory tree as an image, streaming it through tar.
-func (b *Builder) importDir(ctx context.Context, dir, tag string) error {
-	tarCmd := exec.CommandContext(ctx, "tar", "--numeric-owner", "--xattrs", "-C", dir, "-cf", "-", ".")
+// extractRootfs unpacks the root filesystem archive of that name into a fresh work
+// directory, which the caller removes (also when this fails).
+func (b *Builder) extractRootfs(ctx context.Context, name string) (string, error) {
+	root := b.dir("tmp", name+".work")
+	if err := os.RemoveAll(root); err != nil {
+		return root, err
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return root, err
+	}
+	return root, b.run.Run(ctx, "tar", "--numeric-owner", "--xattrs", "-C", root, "-xf", b.dir("rootfs", name+".tar"))
+}
+
+// importDir imports a directory tree as an image, streaming it through tar: all of
+// it, or the members the tar arguments name.
+func (b *Builder) importDir(ctx context.Context, dir, tag string, members ...string) error {
+	if len(members) == 0 {
+		members = []string{"."}
+	}
+	tarCmd := exec.CommandContext(ctx, "tar", append([]string{"--numeric-owner", "--xattrs", "-C", dir, "-cf", "-"}, members...)...)
 	out, err := tarCmd.StdoutPipe()
 	if err != nil {
 		return err
