@@ -123,18 +123,6 @@ var singleNodeControlPlane = v1alpha4.PatchJSON6902{
 `,
 }
 
-// noKubeletRestart skips kubeadm's last-but-one phase, which points the kubelet at
-// a rotating client certificate and restarts it: on a new cluster that restart
-// came while the add-ons' pods started, and held them up. The kubelet keeps the
-// client certificate kubeadm wrote into its kubeconfig, valid for a year.
-var noKubeletRestart = v1alpha4.PatchJSON6902{
-	Group: "kubeadm.k8s.io", Version: "v1beta4", Kind: "InitConfiguration",
-	Patch: `- op: add
-  path: /skipPhases/-
-  value: kubelet-finalize
-`,
-}
-
 // CheckDocker returns ErrDockerDown when the daemon does not answer.
 func (m *Manager) CheckDocker(ctx context.Context) error {
 	if _, err := exec.LookPath("docker"); err != nil {
@@ -210,7 +198,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 	if plan.network {
 		// kindlab installs the node image's CNI itself, as soon as the API answers.
 		cfg.Networking.DisableDefaultCNI = true
-		cfg.KubeadmConfigPatchesJSON6902 = append(cfg.KubeadmConfigPatchesJSON6902, singleNodeControlPlane, noKubeletRestart)
+		cfg.KubeadmConfigPatchesJSON6902 = append(cfg.KubeadmConfigPatchesJSON6902, singleNodeControlPlane)
 	}
 	v1alpha4.SetDefaultsCluster(cfg)
 	plan.podSubnet = cfg.Networking.PodSubnet

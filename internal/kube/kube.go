@@ -89,7 +89,12 @@ func WaitSystemPodsReady(ctx context.Context, cs kubernetes.Interface, timeout t
 				}
 			}
 		}
-		// kube-apiserver, controller-manager, scheduler, etcd, kube-proxy, coredns, CNI.
+		// The control plane's static pods appear as the kubelet mirrors them, one by
+		// one: each must be there (and Ready, above), then kube-proxy, CoreDNS, CNI.
+		if missing := missingControlPlane(ctx, cs); len(missing) > 0 {
+			notReady = append(notReady, "no pod yet for "+strings.Join(missing, ", "))
+			return false, nil
+		}
 		if total < 7 {
 			notReady = append(notReady, fmt.Sprintf("only %d system pods exist so far", total))
 			return false, nil
@@ -103,6 +108,28 @@ func WaitSystemPodsReady(ctx context.Context, cs kubernetes.Interface, timeout t
 		return ctx.Err()
 	}
 	return fmt.Errorf("system pods not Ready after %s: %s%s", timeout, strings.Join(notReady, "; "), recentWarnings(context.WithoutCancel(ctx), cs))
+}
+
+// controlPlane are the components kubeadm runs as static pods, by their label.
+var controlPlane = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
+
+// missingControlPlane lists the control-plane components with no pod in kube-system.
+func missingControlPlane(ctx context.Context, cs kubernetes.Interface) []string {
+	pods, err := cs.CoreV1().Pods(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{LabelSelector: "tier=control-plane"})
+	if err != nil {
+		return []string{"the control plane (" + err.Error() + ")"}
+	}
+	have := map[string]bool{}
+	for _, p := range pods.Items {
+		have[p.Labels["component"]] = true
+	}
+	var missing []string
+	for _, c := range controlPlane {
+		if !have[c] {
+			missing = append(missing, c)
+		}
+	}
+	return missing
 }
 
 // PodReady reports the pod's Ready condition.

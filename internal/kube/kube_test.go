@@ -27,19 +27,39 @@ func pod(name string, ready bool, owner string) *corev1.Pod {
 	return p
 }
 
+// static is a control-plane pod as the kubelet mirrors it.
+func static(component string, ready bool) *corev1.Pod {
+	p := pod(component, ready, "")
+	p.Labels = map[string]string{"component": component, "tier": "control-plane"}
+	return p
+}
+
 func TestWaitSystemPodsReady(t *testing.T) {
 	t.Parallel()
-	base := []runtime.Object{pod("etcd", true, ""), pod("kube-apiserver", true, ""), pod("kube-controller-manager", true, ""),
-		pod("kube-scheduler", true, ""), pod("kube-proxy", true, ""), pod("cni", true, "")}
+	base := []runtime.Object{static("etcd", true), static("kube-apiserver", true), static("kube-controller-manager", true),
+		static("kube-scheduler", true), pod("kube-proxy", true, ""), pod("cni", true, "")}
 	// One CoreDNS replica Ready is enough: the Service answers.
 	ok := append(append([]runtime.Object{}, base...), pod("coredns-a", true, "coredns"), pod("coredns-b", false, "coredns"))
 	if err := WaitSystemPodsReady(context.Background(), fake.NewClientset(ok...), 2*time.Second); err != nil {
 		t.Errorf("one ready CoreDNS replica: %v", err)
 	}
 	// A static pod that is not Ready blocks, and the error names it.
-	bad := append(append([]runtime.Object{}, base[1:]...), pod("etcd", false, ""), pod("coredns-a", true, "coredns"))
+	bad := append(append([]runtime.Object{}, base[1:]...), static("etcd", false), pod("coredns-a", true, "coredns"))
 	err := WaitSystemPodsReady(context.Background(), fake.NewClientset(bad...), time.Second)
 	if err == nil || !strings.Contains(err.Error(), "kube-system/etcd") {
 		t.Errorf("not-ready etcd: %v", err)
+	}
+}
+
+func TestWaitSystemPodsReadyWantsTheWholeControlPlane(t *testing.T) {
+	t.Parallel()
+	// Seven Ready pods, but the kubelet has not mirrored etcd and the controller
+	// manager yet (the load balancer's two pods make up the count).
+	lb := func(name string) *corev1.Pod { p := pod(name, true, ""); p.Namespace = "metallb-system"; return p }
+	objs := []runtime.Object{static("kube-apiserver", true), static("kube-scheduler", true), pod("kube-proxy", true, ""),
+		pod("cni", true, ""), pod("coredns-a", true, "coredns"), lb("controller"), lb("speaker")}
+	err := WaitSystemPodsReady(context.Background(), fake.NewClientset(objs...), time.Second)
+	if err == nil || !strings.Contains(err.Error(), "no pod yet for etcd, kube-controller-manager") {
+		t.Errorf("control plane not all mirrored: %v", err)
 	}
 }
