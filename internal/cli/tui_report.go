@@ -44,15 +44,21 @@ var koTitles = []struct{ en, ko string }{
 	{"deleting cluster %s (--recreate)", "클러스터 %s 삭제 (다시 만들기)"},
 }
 
+// title is a section's title in the report's language, capitalised.
 func (r *uiReport) title(t string) string {
 	if r.lang == "ko" {
 		for _, k := range koTitles {
-			var name string
-			if n, _ := fmt.Sscanf(t, strings.ReplaceAll(k.en, " (--recreate)", ""), &name); n == 1 || t == k.en {
-				if n == 1 {
+			pre, post, named := strings.Cut(k.en, "%s")
+			if !named {
+				if t == k.en {
+					return k.ko
+				}
+				continue
+			}
+			if name, ok := strings.CutPrefix(t, pre); ok {
+				if name, ok = strings.CutSuffix(name, post); ok {
 					return fmt.Sprintf(k.ko, name)
 				}
-				return k.ko
 			}
 		}
 	}

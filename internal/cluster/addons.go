@@ -123,10 +123,11 @@ func (m *Manager) step(ctx context.Context, title string, f func() error) error 
 // node each time would take CPU from the starting control plane.
 func (m *Manager) waitAPI(ctx context.Context, name string) (*rest.Config, nodes.Node, error) {
 	var (
-		node nodes.Node
-		addr string
-		cfg  *rest.Config
-		last error
+		node  nodes.Node
+		addr  string
+		cfg   *rest.Config
+		probe kubernetes.Interface
+		last  error
 	)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
@@ -170,15 +171,14 @@ func (m *Manager) waitAPI(ctx context.Context, name string) (*rest.Config, nodes
 			if cfg, err = kube.RESTConfigFromKubeconfig([]byte(kc), ""); err != nil {
 				return nil, nil, err
 			}
-		}
-		probe := rest.CopyConfig(cfg)
-		probe.Timeout = 2 * time.Second
-		cs, err := kubernetes.NewForConfig(probe)
-		if err != nil {
-			return nil, nil, err
+			short := rest.CopyConfig(cfg)
+			short.Timeout = 2 * time.Second
+			if probe, err = kubernetes.NewForConfig(short); err != nil {
+				return nil, nil, err
+			}
 		}
 		// Answers once kubeadm has bound its admin group.
-		if _, err := cs.CoreV1().Namespaces().Get(ctx, metav1.NamespaceSystem, metav1.GetOptions{}); err != nil {
+		if _, err := probe.CoreV1().Namespaces().Get(ctx, metav1.NamespaceSystem, metav1.GetOptions{}); err != nil {
 			last = err
 			continue
 		}

@@ -61,6 +61,7 @@ func WaitSystemPodsReady(ctx context.Context, cs kubernetes.Interface, timeout t
 	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		notReady = notReady[:0]
 		total := 0
+		components := map[string]bool{}
 		for _, ns := range SystemNamespaces {
 			pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
 			if err != nil {
@@ -78,6 +79,9 @@ func WaitSystemPodsReady(ctx context.Context, cs kubernetes.Interface, timeout t
 			for i := range pods.Items {
 				p := &pods.Items[i]
 				total++
+				if ns == metav1.NamespaceSystem && p.Labels["tier"] == "control-plane" {
+					components[p.Labels["component"]] = true
+				}
 				if p.Status.Phase == corev1.PodSucceeded {
 					continue
 				}
@@ -91,7 +95,7 @@ func WaitSystemPodsReady(ctx context.Context, cs kubernetes.Interface, timeout t
 		}
 		// The control plane's static pods appear as the kubelet mirrors them, one by
 		// one: each must be there (and Ready, above), then kube-proxy, CoreDNS, CNI.
-		if missing := missingControlPlane(ctx, cs); len(missing) > 0 {
+		if missing := missingControlPlane(components); len(missing) > 0 {
 			notReady = append(notReady, "no pod yet for "+strings.Join(missing, ", "))
 			return false, nil
 		}
@@ -113,19 +117,12 @@ func WaitSystemPodsReady(ctx context.Context, cs kubernetes.Interface, timeout t
 // controlPlane are the components kubeadm runs as static pods, by their label.
 var controlPlane = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
 
-// missingControlPlane lists the control-plane components with no pod in kube-system.
-func missingControlPlane(ctx context.Context, cs kubernetes.Interface) []string {
-	pods, err := cs.CoreV1().Pods(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{LabelSelector: "tier=control-plane"})
-	if err != nil {
-		return []string{"the control plane (" + err.Error() + ")"}
-	}
-	have := map[string]bool{}
-	for _, p := range pods.Items {
-		have[p.Labels["component"]] = true
-	}
+// missingControlPlane lists the control-plane components with no pod among those
+// seen (by their component label).
+func missingControlPlane(seen map[string]bool) []string {
 	var missing []string
 	for _, c := range controlPlane {
-		if !have[c] {
+		if !seen[c] {
 			missing = append(missing, c)
 		}
 	}
