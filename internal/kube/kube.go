@@ -9,12 +9,16 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -53,65 +57,131 @@ func KubeconfigNamespace(kubeconfig []byte, context string) (string, error) {
 // (metallb-system: the load balancer's, for the LoadBalancer lab).
 var SystemNamespaces = []string{"kube-system", "local-path-storage", "metallb-system"}
 
-// WaitSystemPodsReady waits until every pod in SystemNamespaces is Ready, or for a
-// Deployment's pods at least one of them (and at least the control plane exists). On timeout the error names each pod that is not
-// Ready, why, and the latest warning events.
+// WaitSystemPodsReady waits until the cluster's system is up: a pod of each
+// control-plane component, every pod in SystemNamespaces Ready (for a Deployment's
+// pods, one Ready replica will do), and a Ready pod for every Deployment and
+// DaemonSet there, so that add-ons whose pods do not exist yet are waited for. It
+// watches (informers), so it returns as soon as the last pod turns Ready. On
+// timeout the error names what is not Ready, why, and the latest warning events.
 func WaitSystemPodsReady(ctx context.Context, cs kubernetes.Interface, timeout time.Duration) error {
-	var notReady []string
-	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		notReady = notReady[:0]
-		total := 0
-		components := map[string]bool{}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	factory := informers.NewSharedInformerFactory(cs, 0)
+	pods := factory.Core().V1().Pods()
+	deployments := factory.Apps().V1().Deployments()
+	daemonSets := factory.Apps().V1().DaemonSets()
+	changed := make(chan struct{}, 1)
+	notify := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { poke(changed) },
+		UpdateFunc: func(any, any) { poke(changed) },
+		DeleteFunc: func(any) { poke(changed) },
+	}
+	for _, inf := range []cache.SharedIndexInformer{pods.Informer(), deployments.Informer(), daemonSets.Informer()} {
+		if _, err := inf.AddEventHandler(notify); err != nil {
+			return err
+		}
+	}
+	factory.Start(ctx.Done())
+	defer func() { cancel(); factory.Shutdown() }() // Shutdown waits for the informers to stop
+
+	notReady := []string{"the API server has not listed the system's pods yet"}
+	tick := time.NewTicker(time.Second) // the API server may be restarting: look anyway
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if parent := context.Cause(ctx); parent != context.DeadlineExceeded {
+				return parent
+			}
+			return fmt.Errorf("system pods not Ready after %s: %s%s", timeout, strings.Join(notReady, "; "), recentWarnings(context.WithoutCancel(ctx), cs))
+		case <-changed:
+		case <-tick.C:
+		}
+		if !pods.Informer().HasSynced() || !deployments.Informer().HasSynced() || !daemonSets.Informer().HasSynced() {
+			continue
+		}
+		var st systemState
 		for _, ns := range SystemNamespaces {
-			pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
-			if err != nil {
-				notReady = append(notReady, "cannot list pods: "+err.Error())
-				return false, nil // the API may still be starting
-			}
-			// A Deployment serves once one replica is Ready (CoreDNS's second replica
-			// often lags the first by seconds); every other pod must be Ready itself.
-			readyOwners := map[string]bool{}
-			for i := range pods.Items {
-				if o := metav1.GetControllerOf(&pods.Items[i]); o != nil && o.Kind == "ReplicaSet" && PodReady(&pods.Items[i]) {
-					readyOwners[string(o.UID)] = true
-				}
-			}
-			for i := range pods.Items {
-				p := &pods.Items[i]
-				total++
-				if ns == metav1.NamespaceSystem && p.Labels["tier"] == "control-plane" {
-					components[p.Labels["component"]] = true
-				}
-				if p.Status.Phase == corev1.PodSucceeded {
-					continue
-				}
-				if o := metav1.GetControllerOf(p); o != nil && o.Kind == "ReplicaSet" && readyOwners[string(o.UID)] {
-					continue
-				}
-				if !PodReady(p) {
-					notReady = append(notReady, ns+"/"+p.Name+" ("+PodProblem(p)+")")
-				}
-			}
+			p, _ := pods.Lister().Pods(ns).List(labels.Everything())
+			d, _ := deployments.Lister().Deployments(ns).List(labels.Everything())
+			ds, _ := daemonSets.Lister().DaemonSets(ns).List(labels.Everything())
+			st.pods, st.deployments, st.daemonSets = append(st.pods, p...), append(st.deployments, d...), append(st.daemonSets, ds...)
 		}
-		// The control plane's static pods appear as the kubelet mirrors them, one by
-		// one: each must be there (and Ready, above), then kube-proxy, CoreDNS, CNI.
-		if missing := missingControlPlane(components); len(missing) > 0 {
-			notReady = append(notReady, "no pod yet for "+strings.Join(missing, ", "))
-			return false, nil
+		if notReady = st.notReady(); len(notReady) == 0 {
+			return nil
 		}
-		if total < 7 {
-			notReady = append(notReady, fmt.Sprintf("only %d system pods exist so far", total))
-			return false, nil
-		}
-		return len(notReady) == 0, nil
-	})
-	if err == nil {
-		return nil
 	}
-	if ctx.Err() != nil {
-		return ctx.Err()
+}
+
+func poke(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
 	}
-	return fmt.Errorf("system pods not Ready after %s: %s%s", timeout, strings.Join(notReady, "; "), recentWarnings(context.WithoutCancel(ctx), cs))
+}
+
+// systemState is what WaitSystemPodsReady judges: the objects of SystemNamespaces.
+type systemState struct {
+	pods        []*corev1.Pod
+	deployments []*appsv1.Deployment
+	daemonSets  []*appsv1.DaemonSet
+}
+
+// notReady lists, in a few words each, what keeps the system from being ready.
+func (s systemState) notReady() []string {
+	var out []string
+	components := map[string]bool{}
+	// A Deployment serves once one replica is Ready (CoreDNS's second replica
+	// often lags the first by seconds); every other pod must be Ready itself.
+	readyOwners := map[types.UID]bool{}
+	for _, p := range s.pods {
+		if o := metav1.GetControllerOf(p); o != nil && o.Kind == "ReplicaSet" && PodReady(p) {
+			readyOwners[o.UID] = true
+		}
+	}
+	for _, p := range s.pods {
+		if p.Namespace == metav1.NamespaceSystem && p.Labels["tier"] == "control-plane" {
+			components[p.Labels["component"]] = true
+		}
+		if p.Status.Phase == corev1.PodSucceeded {
+			continue
+		}
+		if o := metav1.GetControllerOf(p); o != nil && o.Kind == "ReplicaSet" && readyOwners[o.UID] {
+			continue
+		}
+		if !PodReady(p) {
+			out = append(out, p.Namespace+"/"+p.Name+" ("+PodProblem(p)+")")
+		}
+	}
+	// The control plane's static pods appear as the kubelet mirrors them, one by
+	// one: each must be there (and Ready, above).
+	if missing := missingControlPlane(components); len(missing) > 0 {
+		out = append(out, "no pod yet for "+strings.Join(missing, ", "))
+	}
+	// A workload whose pods the controller manager has not made yet.
+	hasReadyPod := func(ns string, sel *metav1.LabelSelector) bool {
+		selector, err := metav1.LabelSelectorAsSelector(sel)
+		if err != nil {
+			return false
+		}
+		for _, p := range s.pods {
+			if p.Namespace == ns && selector.Matches(labels.Set(p.Labels)) && PodReady(p) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, d := range s.deployments {
+		if (d.Spec.Replicas == nil || *d.Spec.Replicas > 0) && !hasReadyPod(d.Namespace, d.Spec.Selector) {
+			out = append(out, "deployment "+d.Namespace+"/"+d.Name+" has no Ready pod yet")
+		}
+	}
+	for _, d := range s.daemonSets {
+		if !hasReadyPod(d.Namespace, d.Spec.Selector) {
+			out = append(out, "daemonset "+d.Namespace+"/"+d.Name+" has no Ready pod yet")
+		}
+	}
+	return out
 }
 
 // controlPlane are the components kubeadm runs as static pods, by their label.

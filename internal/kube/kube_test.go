@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -61,5 +62,59 @@ func TestWaitSystemPodsReadyWantsTheWholeControlPlane(t *testing.T) {
 	err := WaitSystemPodsReady(context.Background(), fake.NewClientset(objs...), time.Second)
 	if err == nil || !strings.Contains(err.Error(), "no pod yet for etcd, kube-controller-manager") {
 		t.Errorf("control plane not all mirrored: %v", err)
+	}
+}
+
+func TestWaitSystemPodsReadyWaitsForEveryWorkload(t *testing.T) {
+	t.Parallel()
+	objs := []runtime.Object{static("etcd", true), static("kube-apiserver", true), static("kube-controller-manager", true),
+		static("kube-scheduler", true), pod("kube-proxy", true, ""), pod("coredns-a", true, "coredns")}
+	objs[5].(*corev1.Pod).Labels = map[string]string{"k8s-app": "kube-dns"}
+	one := int32(1)
+	dep := func(ns, name string, sel map[string]string) *appsv1.Deployment {
+		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: sel}}}
+	}
+	ok := append(append([]runtime.Object{}, objs...), dep("kube-system", "coredns", map[string]string{"k8s-app": "kube-dns"}))
+	if err := WaitSystemPodsReady(context.Background(), fake.NewClientset(ok...), 2*time.Second); err != nil {
+		t.Errorf("every workload has a Ready pod: %v", err)
+	}
+	// The provisioner's Deployment exists, its pod does not yet: not ready, and said so.
+	missing := append(ok, dep("local-path-storage", "local-path-provisioner", map[string]string{"app": "local-path-provisioner"}),
+		&appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: "metallb-system", Name: "speaker"},
+			Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"component": "speaker"}}}})
+	err := WaitSystemPodsReady(context.Background(), fake.NewClientset(missing...), time.Second)
+	for _, want := range []string{"deployment local-path-storage/local-path-provisioner has no Ready pod yet", "daemonset metallb-system/speaker has no Ready pod yet"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to say %q", err, want)
+		}
+	}
+}
+
+func TestWaitSystemPodsReadyReturnsOnceTheLastPodTurnsReady(t *testing.T) {
+	t.Parallel()
+	cs := fake.NewClientset(static("etcd", true), static("kube-apiserver", true), static("kube-controller-manager", true),
+		static("kube-scheduler", false))
+	done := make(chan error, 1)
+	go func() { done <- WaitSystemPodsReady(context.Background(), cs, time.Minute) }()
+	select {
+	case err := <-done:
+		t.Fatalf("returned before the scheduler was Ready: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if _, err := cs.CoreV1().Pods("kube-system").UpdateStatus(context.Background(), static("kube-scheduler", true), metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWaitSystemPodsReadyStopsWithItsContext(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(100 * time.Millisecond); cancel() }()
+	if err := WaitSystemPodsReady(ctx, fake.NewClientset(), time.Minute); err != context.Canceled {
+		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
