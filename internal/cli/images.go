@@ -84,7 +84,7 @@ func buildImagesTo(ctx context.Context, g *Globals, o *imagesBuildOptions, progr
 }
 
 func printStep(w io.Writer, e images.Event) {
-	prefix := fmt.Sprintf("[%2d/%d] %-20s", e.Index, e.Total, e.Step)
+	prefix := fmt.Sprintf("[%2d/%d] %-22s", e.Index, e.Total, e.Step)
 	switch e.State {
 	case images.Started:
 		fmt.Fprintf(w, "%s ...\n", prefix)

@@ -34,6 +34,10 @@ type addonPlan struct {
 	labImagesShipped bool
 	// loadBalancer: MetalLB, when the node image ships its manifest.
 	loadBalancer bool
+	// storage: kind's default storage (the local-path provisioner and the default
+	// StorageClass), which kind applies only after `kubeadm init`; applied early,
+	// its pod starts with the others (images.LocalPathManifest).
+	storage bool
 }
 
 // addonResult is the outcome of startAddons, with a client for the cluster.
@@ -78,7 +82,7 @@ func (m *Manager) addons(ctx context.Context, name string, plan addonPlan) (kube
 		return nil, err
 	}
 	var wg sync.WaitGroup
-	errs := make([]error, 4)
+	errs := make([]error, 5)
 	run := func(i int, f func() error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs[i] = f() }()
@@ -96,6 +100,21 @@ func (m *Manager) addons(ctx context.Context, name string, plan addonPlan) (kube
 	}
 	if plan.loadBalancer {
 		run(3, func() error { return m.installLoadBalancer(ctx, name, node, ap, cs) })
+	}
+	if plan.storage {
+		run(4, func() error {
+			manifest, err := readNodeFile(ctx, node, images.LocalPathManifest)
+			if errors.Is(err, errNodeFileMissing) { // not kindlab's image: kind's whole manifest
+				manifest, err = readNodeFile(ctx, node, images.StorageManifest)
+			}
+			if errors.Is(err, errNodeFileMissing) {
+				return nil // kind applies its fallback StorageClass
+			}
+			if err != nil {
+				return err
+			}
+			return m.step(ctx, "Installing local storage (local-path)", func() error { return ap.Apply(ctx, manifest, 3*time.Minute) })
+		})
 	}
 	wg.Wait()
 	return cs, errors.Join(errs...)

@@ -190,7 +190,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 		cfg.KubeadmConfigPatches = append(cfg.KubeadmConfigPatches, "kind: InitConfiguration\npatches:\n  directory: "+images.KubeadmPatches+"\n")
 	}
 	plan := addonPlan{coreDNS: has(images.FeatureCoreDNS), network: has(images.FeatureEarlyAddons),
-		labImagesShipped: has(images.FeatureEarlyAddons), loadBalancer: !o.NoLoadBalancer}
+		labImagesShipped: has(images.FeatureEarlyAddons), loadBalancer: !o.NoLoadBalancer, storage: true}
 	if plan.coreDNS {
 		// kindlab applies its own CoreDNS (images.CoreDNSManifest) instead.
 		cfg.KubeadmConfigPatches = append(cfg.KubeadmConfigPatches, "kind: ClusterConfiguration\ndns:\n  disabled: true\n")

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -98,6 +99,14 @@ func pod(name, image string, labels map[string]string, cmd ...string) *corev1.Po
 	}
 }
 
+// withVolume mounts the claim of that name at path in p's container.
+func withVolume(p *corev1.Pod, claim, path string) *corev1.Pod {
+	p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: claim, VolumeSource: corev1.VolumeSource{
+		PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}})
+	p.Spec.Containers[0].VolumeMounts = append(p.Spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: claim, MountPath: path})
+	return p
+}
+
 func waitPodsReady(t *testing.T, ctx context.Context, cs kubernetes.Interface, names ...string) map[string]*corev1.Pod {
 	t.Helper()
 	got := map[string]*corev1.Pod{}
@@ -169,7 +178,8 @@ func hostGet(ctx context.Context, url string) (string, error) {
 // TestClusterServesEveryLabImage is the foundation's end-to-end proof: a cluster from
 // kindlab's own images runs a pod of each lab image, and nginx and echo-hostname
 // answer by pod IP, through a ClusterIP Service (by DNS name) and a NodePort Service,
-// from inside the cluster and from the host.
+// from inside the cluster and from the host; a claim of the default StorageClass is
+// bound by the local-path provisioner and keeps what a pod writes.
 func TestClusterServesEveryLabImage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
@@ -184,13 +194,35 @@ func TestClusterServesEveryLabImage(t *testing.T) {
 		pod("nginx-latest", images.NginxLatest, nil),
 		pod("echo", images.EchoHostname, map[string]string{"app": "webserver"}),
 		pod("debug", images.Debug, nil, "sleep", "infinity"),
+		withVolume(pod("storage", images.Debug, nil, "sh", "-c", "echo kept > /data/file && sleep infinity"), "data", "/data"),
+	}
+	// kind's default storage: a claim of the default StorageClass, which the
+	// local-path provisioner binds once the pod is scheduled (its helper pod makes
+	// the directory on the node).
+	pvc := &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: "data"},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("10Mi")}},
+		},
+	}
+	if _, err := cs.CoreV1().PersistentVolumeClaims("default").Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create claim: %v", err)
 	}
 	for _, p := range pods {
 		if _, err := cs.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
 			t.Fatalf("create pod %s: %v", p.Name, err)
 		}
 	}
-	ready := waitPodsReady(t, ctx, cs, "nginx-old", "nginx-new", "nginx-latest", "echo", "debug")
+	ready := waitPodsReady(t, ctx, cs, "nginx-old", "nginx-new", "nginx-latest", "echo", "debug", "storage")
+	if res, err := kube.Exec(ctx, cfg, cs, "default", "storage", "main", "cat", "/data/file"); err != nil || res.Stdout != "kept\n" {
+		t.Errorf("file on the provisioned volume: %v %q", err, res.Stdout)
+	}
+	if got, err := cs.CoreV1().PersistentVolumeClaims("default").Get(ctx, "data", metav1.GetOptions{}); err != nil || got.Status.Phase != corev1.ClaimBound {
+		t.Errorf("claim not bound: %v %+v", err, got.Status)
+	} else if sc := got.Spec.StorageClassName; sc == nil || *sc != "standard" {
+		t.Errorf("claim's StorageClass = %v, want kind's default %q", sc, "standard")
+	}
 
 	svc := func(name string, typ corev1.ServiceType, selector string, nodePort int32) *corev1.Service {
 		return &corev1.Service{

@@ -226,9 +226,11 @@ func (b *Builder) buildMetalLB(ctx context.Context) error {
 	return writeFileAtomic(b.dir("src", "metallb-native.yaml"), apiFromHostIP(quickReadiness(data)), 0o644)
 }
 
-var envRE = regexp.MustCompile(`(?m)^([ \t]+)env:\n`)
+// envRE finds a container's env list and the indentation of its items, which
+// manifests write either level with "env:" or two spaces in.
+var envRE = regexp.MustCompile(`(?m)^[ \t]+env:\n([ \t]*)- `)
 
-// apiFromHostIP points MetalLB's containers at the API server on their node's
+// apiFromHostIP points containers (MetalLB's, the local-path provisioner) at the API server on their node's
 // address instead of the kubernetes Service. Until kube-proxy has programmed that
 // Service, the node rejects traffic to it (kindlab's egress guard) and MetalLB's
 // controller crashed and backed off; on a kind cluster's one node the API server
@@ -236,13 +238,14 @@ var envRE = regexp.MustCompile(`(?m)^([ \t]+)env:\n`)
 func apiFromHostIP(manifest []byte) []byte {
 	return envRE.ReplaceAllFunc(manifest, func(m []byte) []byte {
 		in := string(envRE.FindSubmatch(m)[1])
-		return []byte(in + "env:\n" +
-			in + "- name: KUBERNETES_SERVICE_HOST\n" +
-			in + "  valueFrom:\n" +
-			in + "    fieldRef:\n" +
-			in + "      fieldPath: status.hostIP\n" +
-			in + "- name: KUBERNETES_SERVICE_PORT\n" +
-			in + "  value: \"6443\"\n")
+		head := m[: len(m)-len(in)-2 : len(m)-len(in)-2] // through "env:\n"
+		return append(head, []byte(in+"- name: KUBERNETES_SERVICE_HOST\n"+
+			in+"  valueFrom:\n"+
+			in+"    fieldRef:\n"+
+			in+"      fieldPath: status.hostIP\n"+
+			in+"- name: KUBERNETES_SERVICE_PORT\n"+
+			in+"  value: \"6443\"\n"+
+			in+"- ")...)
 	})
 }
 

@@ -118,4 +118,22 @@ func TestAPIFromHostIP(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(got), &doc); err != nil {
 		t.Errorf("not YAML any more: %v", err)
 	}
+	// kind's storage manifest indents the items under "env:".
+	in = "      containers:\n        - name: p\n          env:\n            - name: POD_NAMESPACE\n              valueFrom:\n                fieldRef:\n                  fieldPath: metadata.namespace\n"
+	got = string(apiFromHostIP([]byte(in)))
+	var indented struct {
+		Containers []struct {
+			Env []struct{ Name, Value string }
+		}
+	}
+	if err := yaml.Unmarshal([]byte(got), &indented); err != nil {
+		t.Fatalf("not YAML any more: %v\n%s", err, got)
+	}
+	var names []string
+	for _, e := range indented.Containers[0].Env {
+		names = append(names, e.Name)
+	}
+	if strings.Join(names, ",") != "KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT,POD_NAMESPACE" {
+		t.Errorf("env = %v\n%s", names, got)
+	}
 }

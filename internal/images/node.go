@@ -147,6 +147,11 @@ func (b *Builder) buildComponents(ctx context.Context) error {
 			map[string]string{"pause": bin("pause")}},
 		{[]string{CNIInstall}, "FROM scratch\nCOPY cniinstall /cni-install\nENTRYPOINT [\"/cni-install\"]\n",
 			map[string]string{"cniinstall": bin("cniinstall")}},
+		// kind's default storage: the provisioner from its Go source; the helper pod
+		// only runs a shell script (mkdir, rm), which the lab images' Debian userland has.
+		{[]string{b.storage.provisioner}, static("local-path-provisioner"),
+			map[string]string{"local-path-provisioner": bin("local-path-provisioner")}},
+		{[]string{b.storage.helper}, "FROM " + userlandImage + "\n", nil},
 		{[]string{MetalLBImages[0]}, "FROM scratch\nCOPY controller /controller\nENTRYPOINT [\"/controller\"]\n",
 			map[string]string{"controller": bin("controller")}},
 		{[]string{MetalLBImages[1]}, "FROM scratch\nCOPY speaker /speaker\nENTRYPOINT [\"/speaker\"]\n",
@@ -245,7 +250,7 @@ func (b *Builder) buildNode(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	files := map[string]string{"/kind/version": kver, "/kind/manifests/default-cni.yaml": cniManifest,
+	files := map[string]string{"/kind/version": kver, "/kind/manifests/default-cni.yaml": cniManifest, LocalPathManifest: string(apiFromHostIP([]byte(b.storage.manifest))), StorageManifest: storageClasses(b.storage.manifest),
 		CoreDNSManifest: strings.ReplaceAll(string(coredns), "@IMAGE@", b.kubeadmImage("coredns"))}
 	patches, err := fs.ReadDir(embedded, "files/kubeadm-patches")
 	if err != nil {

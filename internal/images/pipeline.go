@@ -73,6 +73,7 @@ type Builder struct {
 	kindDir      string
 	kubeadmList  []string
 	sandboxImage string
+	storage      kindStorage
 }
 
 // step is one unit of the build.

@@ -100,6 +100,14 @@ func (b *Builder) steps() []step {
 			},
 		},
 		{
+			name:    "local-path provisioner",
+			inputs:  func() []string { return []string{LocalPathVersion} },
+			present: func(context.Context) bool { return exists(bin("local-path-provisioner")) },
+			build: func(ctx context.Context) error {
+				return b.goInstall(ctx, "github.com/rancher/local-path-provisioner@"+LocalPathVersion, bin("local-path-provisioner"))
+			},
+		},
+		{
 			name:   "metallb",
 			inputs: func() []string { return []string{MetalLBVersion, "quick-readiness", "api-from-host-ip"} },
 			present: func(context.Context) bool {
@@ -154,7 +162,8 @@ func (b *Builder) steps() []step {
 		{
 			name: "component images",
 			inputs: func() []string {
-				return append([]string{b.keys["kubernetes binaries"], b.keys["etcd"], b.keys["coredns"], b.keys["metallb"], b.keys["kindlab programs"], b.keys["kube-proxy base"], b.sandboxImage}, b.kubeadmList...)
+				return append([]string{b.keys["kubernetes binaries"], b.keys["etcd"], b.keys["coredns"], b.keys["metallb"], b.keys["kindlab programs"],
+					b.keys["kube-proxy base"], b.keys["local-path provisioner"], b.keys["userland image"], b.sandboxImage, b.storage.provisioner, b.storage.helper}, b.kubeadmList...)
 			},
 			present: func(ctx context.Context) bool { return b.imagesPresent(b.componentTags()...)(ctx) },
 			build:   b.buildComponents,
@@ -170,7 +179,8 @@ func (b *Builder) steps() []step {
 		{
 			name: "node image",
 			inputs: func() []string {
-				return []string{b.keys["base image"], b.keys["component images"], b.keys["lab images"], b.keys["crictl"], hashFS(embedded, "files"), strings.Join(nodeFeatures, ",")}
+				return []string{b.keys["base image"], b.keys["component images"], b.keys["lab images"], b.keys["crictl"], hashFS(embedded, "files"),
+					strings.Join(nodeFeatures, ","), hashStrings([]string{b.storage.manifest, "api-from-host-ip", "storage-classes-for-kind"})}
 			},
 			present: b.imagesPresent(NodeImage(kver)),
 			build:   b.buildNode,
@@ -198,7 +208,8 @@ func (b *Builder) findKind(ctx context.Context) error {
 		return errors.New("no sandbox_image in kind's containerd config")
 	}
 	b.sandboxImage = string(match[1])
-	return nil
+	b.storage, err = readKindStorage(m.Dir)
+	return err
 }
 
 // crictlVersion is the crictl version kind's base image uses.
@@ -243,7 +254,7 @@ func tagOf(image string) string { return image[strings.LastIndex(image, ":")+1:]
 func (b *Builder) componentTags() []string {
 	tags := append([]string{}, b.kubeadmList...)
 	tags = append(tags, MetalLBImages...)
-	return append(tags, b.sandboxImage, CNIInstall)
+	return append(tags, b.sandboxImage, CNIInstall, b.storage.provisioner, b.storage.helper)
 }
 
 func hashFS(fsys fs.FS, root string) string {
