@@ -101,7 +101,7 @@ func TestQuickReadinessTouchesOnlyReadinessProbes(t *testing.T) {
           periodSeconds: 10
           successThreshold: 1
 `
-	want := strings.Replace(in, "monitoring\n          initialDelaySeconds: 10\n          periodSeconds: 10", "monitoring\n          initialDelaySeconds: 1\n          periodSeconds: 1", 1)
+	want := strings.Replace(in, "monitoring\n          initialDelaySeconds: 10\n          periodSeconds: 10", "monitoring\n          initialDelaySeconds: 0\n          periodSeconds: 1", 1)
 	if got := string(quickReadiness([]byte(in))); got != want {
 		t.Errorf("quickReadiness:\n%s\nwant:\n%s", got, want)
 	}

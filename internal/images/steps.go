@@ -109,7 +109,7 @@ func (b *Builder) steps() []step {
 		},
 		{
 			name:   "metallb",
-			inputs: func() []string { return []string{MetalLBVersion, "quick-readiness", "api-from-host-ip"} },
+			inputs: func() []string { return []string{MetalLBVersion, "quick-readiness-0", "api-from-host-ip"} },
 			present: func(context.Context) bool {
 				return exists(bin("controller"), bin("speaker"), b.dir("src", "metallb-native.yaml"))
 			},
