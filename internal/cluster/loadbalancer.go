@@ -163,13 +163,42 @@ func prepareMetalLB(objs []*unstructured.Unstructured, caPEM []byte) error {
 		case u.GetKind() == "Deployment" && u.GetNamespace() == metallbNamespace:
 			tols, _, _ := unstructured.NestedSlice(u.Object, "spec", "template", "spec", "tolerations")
 			tols = append(tols, map[string]any{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"})
-			err = unstructured.SetNestedSlice(u.Object, tols, "spec", "template", "spec", "tolerations")
+			if err = unstructured.SetNestedSlice(u.Object, tols, "spec", "template", "spec", "tolerations"); err == nil {
+				err = noCertRotation(u)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("MetalLB %s %s: %w", u.GetKind(), u.GetName(), err)
 		}
 	}
 	return nil
+}
+
+// noCertRotation starts MetalLB's controller with --disable-cert-rotation. Its
+// rotator would only confirm what kindlab already did (the webhook's certificate,
+// valid ten years, and the CA in every webhook and conversion), but the controller
+// served its metrics, which its readiness probe reads, only once the rotator had
+// seen all nine objects through its informers: 1.5 s after it started, on a new
+// cluster.
+func noCertRotation(deploy *unstructured.Unstructured) error {
+	containers, _, err := unstructured.NestedSlice(deploy.Object, "spec", "template", "spec", "containers")
+	if err != nil {
+		return err
+	}
+	for _, c := range containers {
+		cm, ok := c.(map[string]any)
+		if !ok || cm["name"] != "controller" {
+			continue
+		}
+		args, _, _ := unstructured.NestedStringSlice(cm, "args")
+		if !slices.Contains(args, "--disable-cert-rotation") {
+			if err := unstructured.SetNestedStringSlice(cm, append(args, "--disable-cert-rotation"), "args"); err != nil {
+				return err
+			}
+		}
+		return unstructured.SetNestedSlice(deploy.Object, containers, "spec", "template", "spec", "containers")
+	}
+	return fmt.Errorf("no container named controller")
 }
 
 // addressPool is a range near the top of the kind network's IPv4 subnet, its own

@@ -147,7 +147,7 @@ metadata:
 spec:
   template:
     spec:
-      containers: [{name: controller, image: c}]
+      containers: [{name: controller, image: c, args: [--port=7472]}]
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -172,6 +172,11 @@ spec:
 	tols, _, _ := unstructured.NestedSlice(objs[3].Object, "spec", "template", "spec", "tolerations")
 	if len(tols) != 1 || tols[0].(map[string]any)["key"] != "node-role.kubernetes.io/control-plane" {
 		t.Errorf("controller tolerations = %v", tols)
+	}
+	containers, _, _ := unstructured.NestedSlice(objs[3].Object, "spec", "template", "spec", "containers")
+	args, _, _ := unstructured.NestedStringSlice(containers[0].(map[string]any), "args")
+	if strings.Join(args, " ") != "--port=7472 --disable-cert-rotation" {
+		t.Errorf("controller args = %q", args)
 	}
 }
 
