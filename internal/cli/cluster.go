@@ -92,6 +92,9 @@ cluster (unless --retain).`,
 				return clusterError(err)
 			}
 			fmt.Fprintf(s.Out, "cluster %q is ready in %s; kubectl's current context is now kind-%s\n", g.Cluster, time.Since(start).Round(100*time.Millisecond), g.Cluster)
+			if !o.noLoadBalancer {
+				fmt.Fprintln(s.Out, "the load balancer (MetalLB) is starting: LoadBalancer Services get an address within seconds")
+			}
 			return nil
 		},
 	}
@@ -194,6 +197,10 @@ func printStatus(w io.Writer, st cluster.Status) {
 	row("system pods", st.SystemPods)
 	for _, p := range st.NotReady {
 		row("  not Ready", p)
+	}
+	row("add-ons", st.Addons)
+	for _, p := range st.AddonsStarting {
+		row("  starting", p)
 	}
 	row("lab images", st.LabImages)
 	for _, u := range st.URLs {

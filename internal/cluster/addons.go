@@ -32,7 +32,8 @@ type addonPlan struct {
 	// labImagesShipped: the node image is kindlab's, whose build put the lab images
 	// in it and checked them; otherwise they are checked, and loaded if missing.
 	labImagesShipped bool
-	// loadBalancer: MetalLB, when the node image ships its manifest.
+	// loadBalancer: MetalLB, when the node image ships its manifest; installed once
+	// kind has finished, not waited for (startAddons).
 	loadBalancer bool
 	// storage: kind's default storage (the local-path provisioner and the default
 	// StorageClass), which kind applies only after `kubeadm init`; applied early,
@@ -49,37 +50,71 @@ type addonResult struct {
 // startAddons installs the plan's add-ons as soon as the new cluster's API server
 // answers, while kind is still finishing `kubeadm init`: their pods then start
 // alongside kubeadm's last phases instead of after them. Then it waits up to wait
-// for every system pod to be Ready. The channel receives the outcome, or ctx's
-// error once ctx is done.
-func (m *Manager) startAddons(ctx context.Context, name string, plan addonPlan, wait time.Duration) <-chan addonResult {
+// for every system pod to be Ready. The load balancer goes in once kindDone is
+// closed (kind has finished), while the wait goes on, and its pods are not waited
+// for: they start in the background, as a cloud's load balancer is provisioned
+// after the cluster. Applied with the others, its eight large CustomResource-
+// Definitions and two more pods, on the busiest seconds of a new cluster, made
+// every other system pod Ready about 3 s later. The channel receives the outcome,
+// or ctx's error once ctx is done.
+func (m *Manager) startAddons(ctx context.Context, name string, plan addonPlan, wait time.Duration, kindDone <-chan struct{}) <-chan addonResult {
 	done := make(chan addonResult, 1)
 	go func() {
-		cs, err := m.addons(ctx, name, plan)
+		a, err := m.addons(ctx, name, plan)
 		if err == nil {
+			var lbErr error
+			var lb sync.WaitGroup
+			if plan.loadBalancer {
+				lb.Add(1)
+				go func() {
+					defer lb.Done()
+					prepared, err := m.prepareLoadBalancer(ctx, name, a.node)
+					if err != nil || prepared == nil {
+						lbErr = err
+						return
+					}
+					select {
+					case <-kindDone:
+						lbErr = m.applyLoadBalancer(ctx, a.ap, a.cs, prepared)
+					case <-ctx.Done():
+						lbErr = ctx.Err()
+					}
+				}()
+			}
 			start := time.Now()
 			const step = "Waiting for every system pod to be Ready"
 			m.emit(Progress{Step: step})
-			err = kube.WaitSystemPodsReady(ctx, cs, wait)
+			err = kube.WaitSystemPodsReady(ctx, a.cs, wait)
 			m.emit(Progress{Step: step, Done: err == nil, Failed: err != nil, Elapsed: time.Since(start)})
+			lb.Wait()
+			err = errors.Join(err, lbErr)
 		}
-		done <- addonResult{cs: cs, err: err}
+		done <- addonResult{cs: a.cs, err: err}
 	}()
 	return done
 }
 
-// addons installs the plan's add-ons once the API server answers.
-func (m *Manager) addons(ctx context.Context, name string, plan addonPlan) (kubernetes.Interface, error) {
+// addonClients is what the add-ons are installed with.
+type addonClients struct {
+	cs   kubernetes.Interface
+	ap   *kube.Applier
+	node nodes.Node
+}
+
+// addons installs the plan's add-ons, but the load balancer, once the API server
+// answers.
+func (m *Manager) addons(ctx context.Context, name string, plan addonPlan) (addonClients, error) {
 	cfg, node, err := m.waitAPI(ctx, name)
 	if err != nil {
-		return nil, err
+		return addonClients{}, err
 	}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, err
+		return addonClients{}, err
 	}
 	ap, err := kube.NewApplier(cfg)
 	if err != nil {
-		return nil, err
+		return addonClients{}, err
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, 5)
@@ -98,9 +133,6 @@ func (m *Manager) addons(ctx context.Context, name string, plan addonPlan) (kube
 			return m.step(ctx, "Installing CoreDNS", func() error { return applyFromNode(ctx, node, ap, images.CoreDNSManifest, nil) })
 		})
 	}
-	if plan.loadBalancer {
-		run(3, func() error { return m.installLoadBalancer(ctx, name, node, ap, cs) })
-	}
 	if plan.storage {
 		run(4, func() error {
 			manifest, err := readNodeFile(ctx, node, images.LocalPathManifest)
@@ -117,7 +149,7 @@ func (m *Manager) addons(ctx context.Context, name string, plan addonPlan) (kube
 		})
 	}
 	wg.Wait()
-	return cs, errors.Join(errs...)
+	return addonClients{cs: cs, ap: ap, node: node}, errors.Join(errs...)
 }
 
 // step reports f as a progress step.

@@ -25,42 +25,46 @@ import (
 
 const metallbNamespace = "metallb-system"
 
-// installLoadBalancer installs MetalLB (shipped in kindlab's node image) in L2 mode
+// metalLB is MetalLB ready to apply: its objects, its webhook's certificate and
+// the address pool.
+type metalLB struct {
+	objs, pool []*unstructured.Unstructured
+	cert       map[string][]byte
+	poolRange  string
+}
+
+// prepareLoadBalancer prepares MetalLB (shipped in kindlab's node image) in L2 mode
 // with an address pool at the top of the kind Docker network, away from the node
 // addresses Docker hands out from the bottom, so LoadBalancer addresses answer from
-// the host.
-func (m *Manager) installLoadBalancer(ctx context.Context, name string, node nodes.Node, ap *kube.Applier, cs kubernetes.Interface) error {
+// the host. It reads and computes; applyLoadBalancer changes the cluster. It
+// returns nil when the node image has no MetalLB.
+func (m *Manager) prepareLoadBalancer(ctx context.Context, name string, node nodes.Node) (*metalLB, error) {
 	manifest, err := readNodeFile(ctx, node, images.MetalLBManifest)
 	if errors.Is(err, errNodeFileMissing) {
 		m.debug("node image has no " + images.MetalLBManifest + ": LoadBalancer Services will stay <pending>")
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return m.step(ctx, "Installing the load balancer (MetalLB)", func() error {
-		start := time.Now()
-		// MetalLB's containers reach the API server on the node's own address (the
-		// node image's manifest says so), so they need not wait for kube-proxy.
-		cert, err := metallbWebhookCert(time.Now())
-		if err != nil {
-			return fmt.Errorf("webhook certificate: %w", err)
-		}
-		if err := createMetalLBWebhookCert(ctx, cs, cert); err != nil {
-			return fmt.Errorf("webhook certificate: %w", err)
-		}
-		objs, err := kube.Objects(manifest)
-		if err != nil {
-			return fmt.Errorf("%s: %w", images.MetalLBManifest, err)
-		}
-		if err := prepareMetalLB(objs, cert["ca.crt"]); err != nil {
-			return err
-		}
-		pool, err := m.addressPool(ctx, name)
-		if err != nil {
-			return err
-		}
-		poolObjs, err := kube.Objects([]byte(fmt.Sprintf(`apiVersion: metallb.io/v1beta1
+	// MetalLB's containers reach the API server on the node's own address (the
+	// node image's manifest says so), so they need not wait for kube-proxy.
+	cert, err := metallbWebhookCert(time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("webhook certificate: %w", err)
+	}
+	objs, err := kube.Objects(manifest)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", images.MetalLBManifest, err)
+	}
+	if err := prepareMetalLB(objs, cert["ca.crt"]); err != nil {
+		return nil, err
+	}
+	poolRange, err := m.addressPool(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := kube.Objects([]byte(fmt.Sprintf(`apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata:
   name: kindlab
@@ -77,29 +81,39 @@ metadata:
 spec:
   ipAddressPools:
   - kindlab
-`, metallbNamespace, pool)))
-		if err != nil {
-			return err
+`, metallbNamespace, poolRange)))
+	if err != nil {
+		return nil, err
+	}
+	return &metalLB{objs: objs, pool: pool, cert: cert, poolRange: poolRange}, nil
+}
+
+// applyLoadBalancer installs the prepared MetalLB.
+func (m *Manager) applyLoadBalancer(ctx context.Context, ap *kube.Applier, cs kubernetes.Interface, lb *metalLB) error {
+	return m.step(ctx, "Installing the load balancer (MetalLB)", func() error {
+		start := time.Now()
+		if err := createMetalLBWebhookCert(ctx, cs, lb.cert); err != nil {
+			return fmt.Errorf("webhook certificate: %w", err)
 		}
 		// The pool goes in before MetalLB's admission webhook is registered: it is
 		// kindlab's own and valid, and need not wait for MetalLB's controller to
 		// start and for kube-proxy to route the API server to its webhook. The
 		// controller finds it when it starts.
 		var defs, rest []*unstructured.Unstructured
-		for _, u := range objs {
+		for _, u := range lb.objs {
 			if k := u.GetKind(); k == "Namespace" || k == "CustomResourceDefinition" {
 				defs = append(defs, u)
 			} else {
 				rest = append(rest, u)
 			}
 		}
-		if err := ap.ApplyObjects(ctx, slices.Concat(defs, poolObjs, rest), 2*time.Minute); err != nil {
+		if err := ap.ApplyObjects(ctx, slices.Concat(defs, lb.pool, rest), 2*time.Minute); err != nil {
 			return err
 		}
 		if err := createMemberlistSecret(ctx, cs); err != nil {
 			return fmt.Errorf("memberlist secret: %w", err)
 		}
-		m.debug(fmt.Sprintf("MetalLB and its address pool %s applied after %s", pool, time.Since(start).Round(100*time.Millisecond)))
+		m.debug(fmt.Sprintf("MetalLB and its address pool %s applied after %s", lb.poolRange, time.Since(start).Round(100*time.Millisecond)))
 		return nil
 	})
 }

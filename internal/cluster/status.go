@@ -26,7 +26,12 @@ type Status struct {
 	NodesReady  string   `json:"nodesReady,omitempty"`
 	SystemPods  string   `json:"systemPods,omitempty"`
 	NotReady    []string `json:"notReady,omitempty"`
-	LabImages   string   `json:"labImages,omitempty"`
+	// Addons counts the pods of add-ons that start in the background after a
+	// create (kube.AddonNamespaces: the load balancer); AddonsStarting names those
+	// not Ready yet. They do not make a cluster not Ready.
+	Addons         string   `json:"addons,omitempty"`
+	AddonsStarting []string `json:"addonsStarting,omitempty"`
+	LabImages      string   `json:"labImages,omitempty"`
 	// URLs reach NodePort and LoadBalancer Services from this machine.
 	URLs []ServiceURL `json:"urls,omitempty"`
 	// Ready is true when the API answers and every node and system pod is Ready.
@@ -99,26 +104,32 @@ func (m *Manager) Status(ctx context.Context, name string) (Status, error) {
 		}
 	}
 	st.NodesReady = fmt.Sprintf("%d/%d", readyNodes, len(nodes.Items))
-	total, ready := 0, 0
-	for _, ns := range kube.SystemNamespaces {
-		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			continue
-		}
-		for i := range pods.Items {
-			p := &pods.Items[i]
-			if p.Status.Phase == corev1.PodSucceeded {
+	count := func(namespaces []string, notReady *[]string) (total, ready int) {
+		for _, ns := range namespaces {
+			pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
 				continue
 			}
-			total++
-			if kube.PodReady(p) {
-				ready++
-			} else {
-				st.NotReady = append(st.NotReady, ns+"/"+p.Name+" ("+kube.PodProblem(p)+")")
+			for i := range pods.Items {
+				p := &pods.Items[i]
+				if p.Status.Phase == corev1.PodSucceeded {
+					continue
+				}
+				total++
+				if kube.PodReady(p) {
+					ready++
+				} else {
+					*notReady = append(*notReady, ns+"/"+p.Name+" ("+kube.PodProblem(p)+")")
+				}
 			}
 		}
+		return total, ready
 	}
+	total, ready := count(kube.SystemNamespaces, &st.NotReady)
 	st.SystemPods = fmt.Sprintf("%d/%d Ready", ready, total)
+	if at, ar := count(kube.AddonNamespaces, &st.AddonsStarting); at > 0 {
+		st.Addons = fmt.Sprintf("%d/%d Ready", ar, at)
+	}
 	if ns, err := m.provider.ListNodes(name); err == nil && len(ns) > 0 {
 		if missing, err := missingImages(ns[0]); err == nil {
 			st.LabImages = fmt.Sprintf("%d/%d loaded", len(images.LabImages)-len(missing), len(images.LabImages))

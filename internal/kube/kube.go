@@ -53,9 +53,13 @@ func KubeconfigNamespace(kubeconfig []byte, context string) (string, error) {
 	return "", nil
 }
 
-// SystemNamespaces hold the pods a cluster needs before a lab can start
-// (metallb-system: the load balancer's, for the LoadBalancer lab).
-var SystemNamespaces = []string{"kube-system", "local-path-storage", "metallb-system"}
+// SystemNamespaces hold the pods a cluster needs before a lab can start: the
+// control plane, kube-proxy, the pod network, DNS, and the default storage.
+var SystemNamespaces = []string{"kube-system", "local-path-storage"}
+
+// AddonNamespaces hold the pods of add-ons that start in the background once a
+// cluster is ready (metallb-system: the load balancer, for the LoadBalancer lab).
+var AddonNamespaces = []string{"metallb-system"}
 
 // WaitSystemPodsReady waits until the cluster's system is up: a pod of each
 // control-plane component, every pod in SystemNamespaces Ready (for a Deployment's
