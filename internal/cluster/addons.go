@@ -117,7 +117,7 @@ func (m *Manager) addons(ctx context.Context, name string, plan addonPlan) (addo
 		return addonClients{}, err
 	}
 	var wg sync.WaitGroup
-	errs := make([]error, 5)
+	errs := make([]error, 4)
 	run := func(i int, f func() error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs[i] = f() }()
@@ -134,7 +134,7 @@ func (m *Manager) addons(ctx context.Context, name string, plan addonPlan) (addo
 		})
 	}
 	if plan.storage {
-		run(4, func() error {
+		run(3, func() error {
 			manifest, err := readNodeFile(ctx, node, images.LocalPathManifest)
 			if errors.Is(err, errNodeFileMissing) { // not kindlab's image: kind's whole manifest
 				manifest, err = readNodeFile(ctx, node, images.StorageManifest)
