@@ -129,27 +129,6 @@ var singleNodeControlPlane = v1alpha4.PatchJSON6902{
 `,
 }
 
-// noJoinPhases skips the phases of `kubeadm init` that only prepare for other
-// nodes joining (or for `kubeadm upgrade`): a bootstrap token with its RBAC rules
-// and the cluster-info ConfigMap, kubeadm's configuration stored in ConfigMaps, and
-// printing the join command.
-// A kindlab cluster has one node. They ran right after the API server answered,
-// two dozen requests one after the other, and held up kubeadm's kubelet restart
-// (kubelet-finalize), which the add-ons' pods then waited for.
-var noJoinPhases = v1alpha4.PatchJSON6902{
-	Group: "kubeadm.k8s.io", Version: "v1beta4", Kind: "InitConfiguration",
-	Patch: `- op: add
-  path: /skipPhases/-
-  value: upload-config
-- op: add
-  path: /skipPhases/-
-  value: bootstrap-token
-- op: add
-  path: /skipPhases/-
-  value: show-join-command
-`,
-}
-
 // CheckDocker returns ErrDockerDown when the daemon does not answer.
 func (m *Manager) CheckDocker(ctx context.Context) error {
 	if _, err := exec.LookPath("docker"); err != nil {
@@ -225,7 +204,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 	if plan.network {
 		// kindlab installs the node image's CNI itself, as soon as the API answers.
 		cfg.Networking.DisableDefaultCNI = true
-		cfg.KubeadmConfigPatchesJSON6902 = append(cfg.KubeadmConfigPatchesJSON6902, singleNodeControlPlane, noJoinPhases)
+		cfg.KubeadmConfigPatchesJSON6902 = append(cfg.KubeadmConfigPatchesJSON6902, singleNodeControlPlane)
 	}
 	v1alpha4.SetDefaultsCluster(cfg)
 	plan.podSubnet = cfg.Networking.PodSubnet
