@@ -129,6 +129,21 @@ var singleNodeControlPlane = v1alpha4.PatchJSON6902{
 `,
 }
 
+// noUploadConfig skips kubeadm's upload-config phase, which stores kubeadm's and
+// the kubelet's configuration in ConfigMaps (with RBAC rules to read them) for
+// nodes that join later and for `kubeadm upgrade`: a kindlab cluster has one node
+// and is recreated, not upgraded. It ran right after the API server answered and
+// held up kubeadm's kubelet restart, which the add-ons' pods then waited for.
+// (The bootstrap-token phase stays: besides join tokens it lets the API server's
+// kubelet client run `kubectl exec` and `logs`.)
+var noUploadConfig = v1alpha4.PatchJSON6902{
+	Group: "kubeadm.k8s.io", Version: "v1beta4", Kind: "InitConfiguration",
+	Patch: `- op: add
+  path: /skipPhases/-
+  value: upload-config
+`,
+}
+
 // CheckDocker returns ErrDockerDown when the daemon does not answer.
 func (m *Manager) CheckDocker(ctx context.Context) error {
 	if _, err := exec.LookPath("docker"); err != nil {
@@ -204,7 +219,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 	if plan.network {
 		// kindlab installs the node image's CNI itself, as soon as the API answers.
 		cfg.Networking.DisableDefaultCNI = true
-		cfg.KubeadmConfigPatchesJSON6902 = append(cfg.KubeadmConfigPatchesJSON6902, singleNodeControlPlane)
+		cfg.KubeadmConfigPatchesJSON6902 = append(cfg.KubeadmConfigPatchesJSON6902, singleNodeControlPlane, noUploadConfig)
 	}
 	v1alpha4.SetDefaultsCluster(cfg)
 	plan.podSubnet = cfg.Networking.PodSubnet
