@@ -79,31 +79,25 @@ func TestMetalLBWebhookCertVerifies(t *testing.T) {
 	if !pool.AppendCertsFromPEM(secret.Data["ca.crt"]) {
 		t.Fatal("ca.crt is not a PEM certificate")
 	}
-	block, _ := pem.Decode(secret.Data["tls.crt"])
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// As MetalLB's rotator checks it: valid for its DNS name, 90 days ahead.
-	if _, err := cert.Verify(x509.VerifyOptions{DNSName: "metallb-webhook-service.metallb-system.svc", Roots: pool, CurrentTime: now.AddDate(0, 0, 90)}); err != nil {
-		t.Errorf("server certificate does not verify: %v", err)
-	}
-	if _, err := tls.X509KeyPair(secret.Data["tls.crt"], secret.Data["tls.key"]); err != nil {
-		t.Errorf("tls.crt and tls.key do not pair: %v", err)
-	}
-	// And its CA as the rotator checks it (validCACert): verified by itself for the
-	// name "cert", 90 days ahead, its key pairing with it. Otherwise the rotator
-	// replaces both on first start, racing itself.
-	block, _ = pem.Decode(secret.Data["ca.crt"])
-	ca, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ca.Verify(x509.VerifyOptions{DNSName: "cert", Roots: pool, CurrentTime: now.AddDate(0, 0, 90)}); err != nil {
-		t.Errorf("CA certificate does not verify as MetalLB's rotator wants: %v", err)
-	}
-	if _, err := tls.X509KeyPair(secret.Data["ca.crt"], secret.Data["ca.key"]); err != nil {
-		t.Errorf("ca.crt and ca.key do not pair: %v", err)
+	// Both as MetalLB's rotator checks them: valid for their DNS name 90 days ahead,
+	// each key pairing with its certificate. The CA is verified by itself for the
+	// name "cert" (validCACert); otherwise the rotator replaces both on first
+	// start, racing itself.
+	for _, c := range []struct{ crt, key, dnsName string }{
+		{"tls.crt", "tls.key", "metallb-webhook-service.metallb-system.svc"},
+		{"ca.crt", "ca.key", "cert"},
+	} {
+		block, _ := pem.Decode(secret.Data[c.crt])
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cert.Verify(x509.VerifyOptions{DNSName: c.dnsName, Roots: pool, CurrentTime: now.AddDate(0, 0, 90)}); err != nil {
+			t.Errorf("%s does not verify for %s: %v", c.crt, c.dnsName, err)
+		}
+		if _, err := tls.X509KeyPair(secret.Data[c.crt], secret.Data[c.key]); err != nil {
+			t.Errorf("%s and %s do not pair: %v", c.crt, c.key, err)
+		}
 	}
 }
 

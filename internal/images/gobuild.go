@@ -230,8 +230,8 @@ func (b *Builder) buildMetalLB(ctx context.Context) error {
 // manifests write either level with "env:" or two spaces in.
 var envRE = regexp.MustCompile(`(?m)^[ \t]+env:\n([ \t]*)- `)
 
-// apiFromHostIP points containers (MetalLB's, the local-path provisioner) at the API server on their node's
-// address instead of the kubernetes Service. Until kube-proxy has programmed that
+// apiFromHostIP points containers (MetalLB's, the local-path provisioner) at the
+// API server on their node's address instead of the kubernetes Service. Until kube-proxy has programmed that
 // Service, the node rejects traffic to it (kindlab's egress guard) and MetalLB's
 // controller crashed and backed off; on a kind cluster's one node the API server
 // listens on the node's address, port 6443, which its certificate names.

@@ -250,8 +250,13 @@ func (b *Builder) buildNode(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	files := map[string]string{"/kind/version": kver, "/kind/manifests/default-cni.yaml": cniManifest, LocalPathManifest: string(apiFromHostIP([]byte(b.storage.manifest))), StorageManifest: storageClasses(b.storage.manifest),
-		CoreDNSManifest: strings.ReplaceAll(string(coredns), "@IMAGE@", b.kubeadmImage("coredns"))}
+	files := map[string]string{
+		"/kind/version":                    kver,
+		"/kind/manifests/default-cni.yaml": cniManifest,
+		LocalPathManifest:                  string(apiFromHostIP([]byte(b.storage.manifest))),
+		StorageManifest:                    storageClasses(b.storage.manifest),
+		CoreDNSManifest:                    strings.ReplaceAll(string(coredns), "@IMAGE@", b.kubeadmImage("coredns")),
+	}
 	patches, err := fs.ReadDir(embedded, "files/kubeadm-patches")
 	if err != nil {
 		return err
