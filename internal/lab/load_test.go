@@ -2,10 +2,12 @@ package lab
 
 import (
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"github.com/kindlab/kindlab/internal/images"
 	"github.com/kindlab/kindlab/labs"
 	"github.com/kindlab/kindlab/manifests"
 )
@@ -26,11 +28,51 @@ func TestShippedLabsLoad(t *testing.T) {
 			t.Errorf("lab %d is %q, want %q (labs are ordered by order:)", i, set.Labs[i].ID, id)
 		}
 	}
+}
+
+// The book's files name images by tag with no pull policy (nginx:latest is pulled
+// every time): every image a lab's manifests, commands and actions name must be one
+// the cluster's registry serves, or the learner's pod would wait for Docker Hub.
+func TestShippedLabsUseOnlyLabImages(t *testing.T) {
+	t.Parallel()
+	set, err := Load(labs.FS, manifests.FS)
+	if err != nil {
+		t.Fatalf("shipped labs: %v", err)
+	}
+	available := map[string]bool{}
+	for _, img := range images.LabImages {
+		available[img] = true
+	}
+	imageRE := regexp.MustCompile(`(?:image: *|--image=|=)([a-z0-9./-]+:[a-z0-9.-]+)`)
 	for _, l := range set.Labs {
+		var named []string
 		for _, f := range l.Files {
 			data, err := set.Manifest(l.ID, f)
-			if err != nil || strings.Contains(string(data), "containers:") && !strings.Contains(string(data), "imagePullPolicy: IfNotPresent") {
-				t.Errorf("%s/%s: every container must use local images (IfNotPresent): %v", l.ID, f, err)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range imageRE.FindAllStringSubmatch(string(data), -1) {
+				named = append(named, f+": "+m[1])
+			}
+		}
+		for _, st := range l.Steps {
+			for _, cmd := range st.Solution.Commands {
+				for _, m := range imageRE.FindAllStringSubmatch(cmd, -1) {
+					named = append(named, st.ID+": "+m[1])
+				}
+			}
+			for _, a := range append(append([]Action{}, st.Setup...), st.Solution.Actions...) {
+				if a.SetImage != nil {
+					named = append(named, st.ID+": "+a.SetImage.Image)
+				}
+			}
+		}
+		if len(named) == 0 && len(l.Files) > 0 && l.ID != "service-externalname" {
+			t.Errorf("%s: found no image in its files; the pattern is wrong", l.ID)
+		}
+		for _, n := range named {
+			if _, img, _ := strings.Cut(n, ": "); !available[img] {
+				t.Errorf("%s: %s is not among the lab images %v", l.ID, n, images.LabImages)
 			}
 		}
 	}
