@@ -137,3 +137,32 @@ func TestAPIFromHostIP(t *testing.T) {
 		t.Errorf("env = %v\n%s", names, got)
 	}
 }
+
+// Offline, a node asks only the local registry (a name it lacks fails at once);
+// with upstream, docker.io names it lacks come from Docker Hub.
+func TestMirrorHostsToml(t *testing.T) {
+	t.Parallel()
+	local := `server = "http://kindlab-registry:5000"`
+	for _, tc := range []struct {
+		host     string
+		upstream bool
+		want     []string
+		not      []string
+	}{
+		{"docker.io", false, []string{local}, []string{"registry-1.docker.io"}},
+		{"docker.io", true, []string{`server = "https://registry-1.docker.io"`, `[host."http://kindlab-registry:5000"]`, `capabilities = ["pull", "resolve"]`}, nil},
+		{"localhost:5001", true, []string{local}, []string{"registry-1.docker.io"}},
+	} {
+		got := MirrorHostsToml(tc.host, tc.upstream)
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s upstream=%v: no %q in\n%s", tc.host, tc.upstream, w, got)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(got, n) {
+				t.Errorf("%s upstream=%v: %q in\n%s", tc.host, tc.upstream, n, got)
+			}
+		}
+	}
+}

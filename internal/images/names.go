@@ -1,6 +1,9 @@
 package images
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // NodeImage is the tag of the node image built for a Kubernetes version.
 func NodeImage(kubernetesVersion string) string { return "kindlab/node:" + kubernetesVersion }
@@ -14,6 +17,9 @@ const (
 	NginxLatest  = "nginx:latest"
 	EchoHostname = "alicek106/rr-test:echo-hostname"
 	Debug        = "alicek106/ubuntu:curl"
+	// SidecarCurl is the second container of the book's sidecar pod
+	// (nginx-pod-with-ubuntu.yaml): curl in an Ubuntu-like userland, the debug image.
+	SidecarCurl = "alicek106/rr-test:curl"
 	// CNIInstall runs kindlab's single-node CNI DaemonSet.
 	CNIInstall = "kindlab/cni-install:v1"
 	// MetalLBVersion is the load-balancer implementation built into the node image.
@@ -37,6 +43,11 @@ const (
 	// it as soon as the API server answers, rather than kind after `kubeadm init`;
 	// the image's build checked that the lab images are in it.
 	FeatureEarlyAddons = "early-addons"
+	// FeatureRegistryMirror: every node's containerd pulls docker.io images (and
+	// RegistryHostAlias ones) through kindlab's local registry (RegistryName), with no
+	// upstream fallback; `cluster create` adds the fallback where the machine can
+	// reach the upstream registry (MirrorHostsToml).
+	FeatureRegistryMirror = "registry-mirror"
 	// DefaultPodSubnet is kind's pod subnet, which kindlab's clusters keep; the node
 	// image's CNI configuration is for it.
 	DefaultPodSubnet = "10.244.0.0/16"
@@ -46,10 +57,52 @@ const (
 )
 
 // nodeFeatures are the features of the node image this kindlab builds.
-var nodeFeatures = []string{FeatureKubeadmPatches, FeatureCoreDNS, FeatureEarlyAddons}
+var nodeFeatures = []string{FeatureKubeadmPatches, FeatureCoreDNS, FeatureEarlyAddons, FeatureRegistryMirror}
 
-// LabImages are the workload images every kindlab cluster gets.
-var LabImages = []string{NginxV1, NginxV2, NginxLatest, EchoHostname, Debug}
+// The local registry: CNCF Distribution, built from its Go source, run by kindlab
+// as a container on the kind network (internal/registry).
+const (
+	// RegistryVersion of github.com/distribution/distribution/v3.
+	RegistryVersion = "v3.1.2"
+	// RegistryImage is the registry's image.
+	RegistryImage = "kindlab/registry:" + RegistryVersion
+	// RegistryName is the registry container's name, which is also its name on the
+	// kind network, where nodes reach it on RegistryPort.
+	RegistryName = "kindlab-registry"
+	RegistryPort = 5000
+	// RegistryHostPort is where the registry answers on 127.0.0.1 (kindlab pushes
+	// there; a learner may push images of their own as localhost:5001/NAME).
+	RegistryHostPort = 5001
+	// CertsDir is containerd's registry host configuration directory in a node.
+	CertsDir = "/etc/containerd/certs.d"
+)
+
+// RegistryHostAlias is how a learner names the local registry in an image name
+// (localhost:5001/NAME), as kind's documentation does; nodes resolve it to the
+// registry on the kind network.
+var RegistryHostAlias = fmt.Sprintf("localhost:%d", RegistryHostPort)
+
+// MirrorHosts are the registries whose pulls go through the local registry, by
+// the directory name containerd looks up under CertsDir.
+var MirrorHosts = []string{"docker.io", RegistryHostAlias}
+
+// MirrorHostsToml is containerd's hosts.toml for host: pull through the local
+// registry; with upstream, names it does not hold come from host's own registry
+// (on a machine that can reach it), without, they fail at once (offline: no DNS
+// time-out before an ErrImagePull).
+func MirrorHostsToml(host string, upstream bool) string {
+	local := fmt.Sprintf("http://%s:%d", RegistryName, RegistryPort)
+	head := fmt.Sprintf("# kindlab: pulls of %s images go through kindlab's local registry.\n", host)
+	if !upstream || host != "docker.io" {
+		return head + fmt.Sprintf("server = %q\n", local)
+	}
+	return head + fmt.Sprintf("server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", "https://registry-1.docker.io", local)
+}
+
+// LabImages are the workload images every kindlab cluster gets: every image the
+// book's chapter 6 names (its published files and its commands), under the book's
+// names. The local registry serves them, and kindlab's node image has them preloaded.
+var LabImages = []string{NginxV1, NginxV2, NginxLatest, EchoHostname, Debug, SidecarCurl}
 
 // ContainerdName is how containerd names an image that Docker calls name.
 func ContainerdName(name string) string {

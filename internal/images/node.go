@@ -213,7 +213,7 @@ func (b *Builder) buildLabImages(ctx context.Context) error {
 		map[string]string{"echohostname": b.dir("bin", b.opts.KubernetesVersion, "echohostname")}); err != nil {
 		return err
 	}
-	return b.buildImage(ctx, []string{Debug, "kindlab/debug:latest"}, "FROM "+userlandImage+"\nCMD [\"bash\"]\n", nil)
+	return b.buildImage(ctx, []string{Debug, SidecarCurl, "kindlab/debug:latest"}, "FROM "+userlandImage+"\nCMD [\"bash\"]\n", nil)
 }
 
 // buildNode assembles the node image the way kind's node-image builder does, but
@@ -290,6 +290,17 @@ func (b *Builder) buildNode(ctx context.Context) error {
 		return err
 	}
 	files["/etc/cni/net.d/10-kindlab.conflist"] = string(conflist)
+	// Pulls go through kindlab's local registry, offline by default: `cluster create`
+	// lets docker.io fall back to its own registry where that answers.
+	for _, host := range MirrorHosts {
+		if err := exec("mkdir", "-p", CertsDir+"/"+host); err != nil {
+			return err
+		}
+		files[CertsDir+"/"+host+"/hosts.toml"] = MirrorHostsToml(host, false)
+	}
+	if err := exec("sh", "-c", `grep -q config_path /etc/containerd/config.toml || printf '\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "`+CertsDir+`"\n' >> /etc/containerd/config.toml`); err != nil {
+		return err
+	}
 	for path, content := range files {
 		if err := b.run.Do(ctx, runner.Cmd{Name: "docker", Args: []string{"exec", "-i", name, "sh", "-c", "cat > " + path},
 			Stdin: strings.NewReader(content)}); err != nil {

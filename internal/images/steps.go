@@ -116,6 +116,14 @@ func (b *Builder) steps() []step {
 			build: b.buildMetalLB,
 		},
 		{
+			name:    "registry",
+			inputs:  func() []string { return []string{RegistryVersion} },
+			present: func(context.Context) bool { return exists(bin("registry")) },
+			build: func(ctx context.Context) error {
+				return b.goInstall(ctx, "github.com/distribution/distribution/v3/cmd/registry@"+RegistryVersion, bin("registry"))
+			},
+		},
+		{
 			name:    "kindlab programs",
 			inputs:  func() []string { return []string{hashFS(embedded, "programs")} },
 			present: func(context.Context) bool { return exists(bin("pause"), bin("echohostname"), bin("cniinstall")) },
@@ -175,6 +183,12 @@ func (b *Builder) steps() []step {
 			},
 			present: b.imagesPresent(LabImages...),
 			build:   b.buildLabImages,
+		},
+		{
+			name:    "registry image",
+			inputs:  func() []string { return []string{b.keys["registry"], registryConfig} },
+			present: b.imagesPresent(RegistryImage),
+			build:   b.buildRegistry,
 		},
 		{
 			name: "node image",
