@@ -142,6 +142,9 @@ func createClusterLearners(ctx context.Context, g *Globals, s Streams, c *class.
 		name := class.LearnerName(o.prefix, i)
 		if l, err := c.Get(name); err == nil {
 			if ok, _ := m.Exists(l.Cluster); ok {
+				if err := m.EnsureRegistry(ctx, l.Cluster); err != nil {
+					return clusterError(fmt.Errorf("learner %s: %w", name, err))
+				}
 				continue
 			}
 		}
@@ -215,6 +218,12 @@ func createNamespaceLearners(ctx context.Context, g *Globals, s Streams, c *clas
 	defer sess.Close()
 	if err := sess.Ping(ctx); err != nil {
 		return cannot(fmt.Errorf("cluster %s does not answer: %w", c.Cluster, err))
+	}
+	if c.AdminKubeconfig == "" && c.AdminContext == "" {
+		// kindlab's own cluster: its nodes pull the book's images through the local registry.
+		if err := newManager(g, s).EnsureRegistry(ctx, c.Cluster); err != nil {
+			return clusterError(err)
+		}
 	}
 	if err := sess.EnsureProbe(ctx); err != nil {
 		return err

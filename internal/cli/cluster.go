@@ -12,6 +12,7 @@ import (
 
 	"github.com/kindlab/kindlab/internal/cluster"
 	"github.com/kindlab/kindlab/internal/images"
+	"github.com/kindlab/kindlab/internal/registry"
 )
 
 func newClusterCommand(g *Globals, s Streams) *cobra.Command {
@@ -53,7 +54,8 @@ func progressPrinter(w io.Writer) func(cluster.Progress) {
 // clusterError maps cluster errors to exit codes: what the user must fix first is
 // "could not" (2), anything else a failure (1).
 func clusterError(err error) error {
-	for _, target := range []error{cluster.ErrDockerDown, cluster.ErrImageMissing, cluster.ErrExists, cluster.ErrNotFound, cluster.ErrPortTaken} {
+	for _, target := range []error{cluster.ErrDockerDown, cluster.ErrImageMissing, cluster.ErrExists, cluster.ErrNotFound, cluster.ErrPortTaken,
+		registry.ErrImageMissing, registry.ErrPortTaken} {
 		if errors.Is(err, target) {
 			return cannot(err)
 		}
@@ -203,6 +205,14 @@ func printStatus(w io.Writer, st cluster.Status) {
 		row("  starting", p)
 	}
 	row("lab images", st.LabImages)
+	if r := st.Registry; r != nil {
+		switch {
+		case r.Problem != "":
+			row("registry", r.Problem)
+		default:
+			row("registry", fmt.Sprintf("%s %s, %s of the book's images", r.State, r.Endpoint, r.Images))
+		}
+	}
 	for _, u := range st.URLs {
 		if u.Answers {
 			row("service", fmt.Sprintf("%s (%s) %s", u.Service, u.Type, u.URL))

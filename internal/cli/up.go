@@ -134,6 +134,9 @@ func up(ctx context.Context, g *Globals, o *upOptions, r upReport) error {
 		}
 	} else {
 		r.section("cluster", fmt.Sprintf("reusing cluster %q", g.Cluster))
+		if err := m.EnsureRegistry(ctx, g.Cluster); err != nil {
+			return clusterError(err)
+		}
 	}
 	st, err := m.Status(ctx, g.Cluster)
 	if err != nil {

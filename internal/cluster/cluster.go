@@ -21,6 +21,7 @@ import (
 
 	"github.com/kindlab/kindlab/internal/images"
 	"github.com/kindlab/kindlab/internal/kube"
+	"github.com/kindlab/kindlab/internal/registry"
 	"github.com/kindlab/kindlab/internal/runner"
 )
 
@@ -45,6 +46,8 @@ type Manager struct {
 	run      runner.Runner
 	debug    func(string)
 	emit     func(Progress)
+	// registry is the local registry every node pulls through.
+	registry *registry.Registry
 }
 
 // Options configure a Manager.
@@ -73,6 +76,7 @@ func New(o Options) *Manager {
 		run:      runner.Runner{Log: o.Debug},
 		debug:    dbg,
 		emit:     emit,
+		registry: registry.New(o.Debug),
 	}
 }
 
@@ -210,6 +214,14 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 		// The control plane's pods report Ready as soon as they are healthy.
 		cfg.KubeadmConfigPatches = append(cfg.KubeadmConfigPatches, "kind: InitConfiguration\npatches:\n  directory: "+images.KubeadmPatches+"\n")
 	}
+	// The local registry starts before the cluster (a taken port or a missing
+	// image is said before anything is made) and is filled while kind works.
+	mirror := has(images.FeatureRegistryMirror)
+	if mirror {
+		if err := m.step(ctx, "Starting the local registry", func() error { return m.registry.Start(ctx) }); err != nil {
+			return err
+		}
+	}
 	plan := addonPlan{coreDNS: has(images.FeatureCoreDNS), network: has(images.FeatureEarlyAddons),
 		labImagesShipped: has(images.FeatureEarlyAddons), loadBalancer: !o.NoLoadBalancer, storage: true}
 	if plan.coreDNS {
@@ -245,6 +257,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 	defer stopAddons()
 	kindDone := make(chan struct{})
 	addons := m.startAddons(addonCtx, o.Name, plan, wait, kindDone)
+	registryDone := m.fillRegistry(addonCtx, mirror)
 
 	// kind's Create takes no context. On Ctrl-C, removing the node container makes it
 	// fail at once; the deferred delete then removes the rest.
@@ -266,18 +279,21 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 		<-done
 		stopAddons()
 		<-addons
+		<-registryDone
 		return ctx.Err()
 	}
 	if err != nil {
 		stopAddons()
 		<-addons
+		<-registryDone
 		return fmt.Errorf("create cluster %q: %w", o.Name, err)
 	}
 	m.debug("kind has finished")
 	close(kindDone)
+	regErr := m.mirrorNodes(ctx, o.Name, <-registryDone)
 	res := <-addons
-	if res.err != nil {
-		return res.err
+	if err := errors.Join(res.err, regErr); err != nil {
+		return err
 	}
 	// kind may have added pods after kubeadm init (its default CNI with a node image
 	// other than kindlab's): they too must be Ready.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kindlab/kindlab/internal/images"
 	"github.com/kindlab/kindlab/internal/kube"
+	"github.com/kindlab/kindlab/internal/registry"
 )
 
 // Status describes one cluster as a learner needs to know it.
@@ -32,6 +33,9 @@ type Status struct {
 	Addons         string   `json:"addons,omitempty"`
 	AddonsStarting []string `json:"addonsStarting,omitempty"`
 	LabImages      string   `json:"labImages,omitempty"`
+	// Registry is the local registry every node pulls through, for a node image
+	// that pulls through it (images.FeatureRegistryMirror).
+	Registry *registry.Status `json:"registry,omitempty"`
 	// URLs reach NodePort and LoadBalancer Services from this machine.
 	URLs []ServiceURL `json:"urls,omitempty"`
 	// Ready is true when the API answers and every node and system pod is Ready.
@@ -134,6 +138,10 @@ func (m *Manager) Status(ctx context.Context, name string) (Status, error) {
 		if missing, err := missingImages(ns[0]); err == nil {
 			st.LabImages = fmt.Sprintf("%d/%d loaded", len(images.LabImages)-len(missing), len(images.LabImages))
 		}
+	}
+	if m.usesRegistry(ctx, name) {
+		rs := m.registry.Status(ctx)
+		st.Registry = &rs
 	}
 	st.URLs, _ = m.ServiceURLs(ctx, name, cs)
 	st.Ready = readyNodes == len(nodes.Items) && len(nodes.Items) > 0 && ready == total && total > 0
