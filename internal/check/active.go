@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/kindlab/kindlab/internal/lab"
 )
 
@@ -188,8 +190,11 @@ func (e *Evaluator) exec(ctx context.Context, c *lab.ExecCheck) (Status, string,
 	if err != nil {
 		return Error, err.Error(), nil
 	}
-	if p == nil || !podReady(p) {
-		return Fail, e.msg().f("pod %s is not running yet", "포드 %s 이(가) 아직 실행 중이 아닙니다", c.Pod), nil
+	if p == nil {
+		return Fail, e.msg().f("pod %s does not exist yet", "포드 %s 이(가) 아직 없습니다", c.Pod), nil
+	}
+	if !podReady(p) {
+		return e.withPullProblem([]*corev1.Pod{p}, Fail, e.msg().f("pod %s is not running yet", "포드 %s 이(가) 아직 실행 중이 아닙니다", c.Pod), nil)
 	}
 	out, err := e.Cluster.Exec(ctx, c.Pod, c.Container, c.Command...)
 	cmd := strings.Join(c.Command, " ")

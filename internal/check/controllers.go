@@ -37,7 +37,8 @@ func (e *Evaluator) deployment(c *lab.DeploymentCheck) (Status, string, []string
 	}
 	if c.ReadyReplicas != nil {
 		if d.Status.ReadyReplicas != *c.ReadyReplicas || d.Status.UpdatedReplicas != *c.ReadyReplicas || d.Status.Replicas != *c.ReadyReplicas {
-			return Fail, e.msg().f("Deployment %s has %d Ready of %d pods (%d updated); want %d, all updated", "디플로이먼트 %s: Ready %d / 전체 %d (업데이트 %d); %d 개 모두 업데이트·Ready 여야 합니다", c.Name, d.Status.ReadyReplicas, d.Status.Replicas, d.Status.UpdatedReplicas, *c.ReadyReplicas), ev
+			return e.withPullProblem(e.selectedPods(metav1.LabelSelectorAsSelector(d.Spec.Selector)), Fail,
+				e.msg().f("Deployment %s has %d Ready of %d pods (%d updated); want %d, all updated", "디플로이먼트 %s: Ready %d / 전체 %d (업데이트 %d); %d 개 모두 업데이트·Ready 여야 합니다", c.Name, d.Status.ReadyReplicas, d.Status.Replicas, d.Status.UpdatedReplicas, *c.ReadyReplicas), ev)
 		}
 	}
 	return Pass, e.msg().f("Deployment %s: %s", "디플로이먼트 %s: %s", c.Name, ev[0]), nil
@@ -98,7 +99,8 @@ func (e *Evaluator) replicaSet(c *lab.ReplicaSetCheck) (Status, string, []string
 	}
 	if c.Replicas != nil {
 		if replicas(rs.Spec.Replicas) != *c.Replicas || rs.Status.ReadyReplicas != *c.Replicas {
-			return Fail, e.msg().f("%s has %d replicas (%d Ready); want %d", "%s 의 레플리카: %d (Ready %d); %d 이어야 합니다", what, replicas(rs.Spec.Replicas), rs.Status.ReadyReplicas, *c.Replicas), ev
+			return e.withPullProblem(e.ownedPods(rs), Fail,
+				e.msg().f("%s has %d replicas (%d Ready); want %d", "%s 의 레플리카: %d (Ready %d); %d 이어야 합니다", what, replicas(rs.Spec.Replicas), rs.Status.ReadyReplicas, *c.Replicas), ev)
 		}
 	}
 	for k, v := range c.Annotations {
@@ -135,4 +137,15 @@ func containsField(list, v string) bool {
 		}
 	}
 	return false
+}
+
+// ownedPods are the pods (not being deleted) rs controls.
+func (e *Evaluator) ownedPods(rs *appsv1.ReplicaSet) []*corev1.Pod {
+	var out []*corev1.Pod
+	for _, p := range e.selectedPods(metav1.LabelSelectorAsSelector(rs.Spec.Selector)) {
+		if o := metav1.GetControllerOf(p); o != nil && o.Kind == "ReplicaSet" && o.Name == rs.Name {
+			out = append(out, p)
+		}
+	}
+	return out
 }

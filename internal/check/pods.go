@@ -12,12 +12,19 @@ import (
 )
 
 func (e *Evaluator) pods(c *lab.PodsCheck) (Status, string, []string) {
+	st, msg, ev, candidates := e.countPods(c)
+	return e.withPullProblem(candidates, st, msg, ev)
+}
+
+// countPods evaluates a pods check; candidates are the pods it looked at, whose
+// pull problems a failure reports.
+func (e *Evaluator) countPods(c *lab.PodsCheck) (st Status, message string, evidence []string, candidates []*corev1.Pod) {
 	sel := labels.Everything()
 	desc := e.msg().f("pods", "포드")
 	if c.Selector != "" {
 		s, err := labels.Parse(c.Selector)
 		if err != nil {
-			return Error, err.Error(), nil
+			return Error, err.Error(), nil, nil
 		}
 		sel = s
 		desc = e.msg().f("selector %s", "셀렉터 %s", c.Selector)
@@ -65,21 +72,21 @@ func (e *Evaluator) pods(c *lab.PodsCheck) (Status, string, []string) {
 		what += e.msg().f(" without an owner", " (소유자 없음)")
 	}
 	if c.Count != nil && len(counted) != *c.Count {
-		return Fail, e.msg().f("%s matches %d %s; want %d", "%[1]s 에 맞는 %[3]s: %[2]d 개; %[4]d 개여야 합니다", desc, len(counted), what, *c.Count), limit(problems)
+		return Fail, e.msg().f("%s matches %d %s; want %d", "%[1]s 에 맞는 %[3]s: %[2]d 개; %[4]d 개여야 합니다", desc, len(counted), what, *c.Count), limit(problems), pods
 	}
 	if c.Count == nil && c.TotalCount == nil && len(counted) == 0 {
-		return Fail, e.msg().f("%s matches no %s yet", "%s 에 맞는 %s 이(가) 아직 없습니다", desc, what), limit(problems)
+		return Fail, e.msg().f("%s matches no %s yet", "%s 에 맞는 %s 이(가) 아직 없습니다", desc, what), limit(problems), pods
 	}
 	if c.Count == nil && len(problems) > 0 {
-		return Fail, e.msg().f("%s: %s", "%s: %s", desc, problems[0]), limit(problems)
+		return Fail, e.msg().f("%s: %s", "%s: %s", desc, problems[0]), limit(problems), pods
 	}
 	if c.TotalCount != nil && len(all) != *c.TotalCount {
-		return Fail, e.msg().f("%d pods exist in namespace %s; want %d", "네임스페이스 %[2]s 에 포드가 %[1]d 개 있습니다; %[3]d 개여야 합니다", len(all), e.Store.Namespace(), *c.TotalCount), names(all)
+		return Fail, e.msg().f("%d pods exist in namespace %s; want %d", "네임스페이스 %[2]s 에 포드가 %[1]d 개 있습니다; %[3]d 개여야 합니다", len(all), e.Store.Namespace(), *c.TotalCount), names(all), pods
 	}
 	if c.Count != nil {
-		return Pass, e.msg().f("%s matches %d %s", "%[1]s 에 맞는 %[3]s: %[2]d 개", desc, len(counted), what), nil
+		return Pass, e.msg().f("%s matches %d %s", "%[1]s 에 맞는 %[3]s: %[2]d 개", desc, len(counted), what), nil, pods
 	}
-	return Pass, e.msg().f("%s: %d %s", "%[1]s: %[3]s %[2]d 개", desc, len(counted), what), nil
+	return Pass, e.msg().f("%s: %d %s", "%[1]s: %[3]s %[2]d 개", desc, len(counted), what), nil, pods
 }
 
 func ownerMatches(o *metav1.OwnerReference, want string) bool {
