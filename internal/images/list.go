@@ -16,14 +16,15 @@ type Image struct {
 	Created string `json:"created,omitempty"`
 }
 
-// List reports the node image of kubernetesVersion and the lab images.
+// List reports the node image of kubernetesVersion, the lab images and the local
+// registry's image.
 func List(ctx context.Context, kubernetesVersion string) ([]Image, error) {
 	r := runner.Runner{}
 	if _, err := r.Output(ctx, "docker", "version", "--format", "{{.Server.Version}}"); err != nil {
 		return nil, fmt.Errorf("docker does not answer: run kindlab doctor --fix (%v)", err)
 	}
 	names := append([]string{NodeImage(kubernetesVersion)}, LabImages...)
-	names = append(names, CNIInstall)
+	names = append(names, CNIInstall, RegistryImage)
 	var out []Image
 	for _, n := range names {
 		info, err := r.Output(ctx, "docker", "image", "inspect", "-f", "{{.Size}}\t{{.Created}}", n)
