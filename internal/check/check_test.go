@@ -104,7 +104,7 @@ func TestObjectChecks(t *testing.T) {
 		{"pods: count owned", rsPods, lab.Check{Pods: &lab.PodsCheck{Selector: "app=web", Count: ptr(2), Ready: true, Owner: "ReplicaSet/rs"}}, Pass, "matches 2"},
 		{"pods: want 3 owned", rsPods, lab.Check{Pods: &lab.PodsCheck{Selector: "app=web", Count: ptr(3), Ready: true, Owner: "ReplicaSet/rs"}}, Fail, "selector app=web matches 2 Ready pods owned by ReplicaSet/rs; want 3"},
 		{"pods: orphaned", rsPods, lab.Check{Pods: &lab.PodsCheck{Selector: "app=web", Count: ptr(1), Orphaned: true}}, Pass, "without an owner"},
-		{"pods: total", rsPods, lab.Check{Pods: &lab.PodsCheck{TotalCount: ptr(4)}}, Fail, "3 pods exist"},
+		{"pods: total needs createdBy", rsPods, lab.Check{Pods: &lab.PodsCheck{Selector: "app=web", TotalCount: ptr(3)}}, Error, "totalCount needs createdBy"},
 		{"pods: bad selector", rsPods, lab.Check{Pods: &lab.PodsCheck{Selector: "app in ("}}, Error, ""},
 	}
 	for _, tt := range tests {

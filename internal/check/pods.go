@@ -1,6 +1,7 @@
 package check
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -20,27 +21,30 @@ func (e *Evaluator) pods(c *lab.PodsCheck) (Status, string, []string) {
 // pull problems a failure reports.
 func (e *Evaluator) countPods(c *lab.PodsCheck) (st Status, message string, evidence []string, candidates []*corev1.Pod) {
 	sel := labels.Everything()
-	desc := e.msg().f("pods", "포드")
 	if c.Selector != "" {
 		s, err := labels.Parse(c.Selector)
 		if err != nil {
 			return Error, err.Error(), nil, nil
 		}
 		sel = s
-		desc = e.msg().f("selector %s", "셀렉터 %s", c.Selector)
 	}
-	all := e.Store.Pods(labels.Everything())
-	pods := e.Store.Pods(sel)
-	if c.Name != "" {
-		var one []*corev1.Pod
-		for _, p := range pods {
-			if p.Name == c.Name {
-				one = append(one, p)
-			}
+	if c.TotalCount != nil && c.CreatedBy == "" {
+		return Error, "totalCount needs createdBy", nil, nil
+	}
+	scope := e.Store.Pods(labels.Everything())
+	if c.CreatedBy != "" {
+		var err error
+		if scope, err = e.madeBy(scope, c.CreatedBy); err != nil {
+			return Error, err.Error(), nil, nil
 		}
-		pods = one
-		desc = e.msg().f("pod %s", "포드 %s", c.Name)
 	}
+	var pods []*corev1.Pod
+	for _, p := range scope {
+		if sel.Matches(labels.Set(p.Labels)) && (c.Name == "" || p.Name == c.Name) {
+			pods = append(pods, p)
+		}
+	}
+	d := e.describePods(c)
 	var counted []*corev1.Pod
 	var problems []string
 	for _, p := range pods {
@@ -72,21 +76,89 @@ func (e *Evaluator) countPods(c *lab.PodsCheck) (st Status, message string, evid
 		what += e.msg().f(" without an owner", " (소유자 없음)")
 	}
 	if c.Count != nil && len(counted) != *c.Count {
-		return Fail, e.msg().f("%s matches %d %s; want %d", "%[1]s 에 맞는 %[3]s: %[2]d 개; %[4]d 개여야 합니다", desc, len(counted), what, *c.Count), limit(problems), pods
+		return Fail, e.msg().f("%s %s %d %s; want %d", "%[1]s%[2]s%[4]s: %[3]d 개; %[5]d 개여야 합니다", d.desc, d.verb, len(counted), what, *c.Count), limit(problems), pods
 	}
 	if c.Count == nil && c.TotalCount == nil && len(counted) == 0 {
-		return Fail, e.msg().f("%s matches no %s yet", "%s 에 맞는 %s 이(가) 아직 없습니다", desc, what), limit(problems), pods
+		return Fail, e.msg().f("%s %s no %s yet", "%s%s%s 이(가) 아직 없습니다", d.desc, d.verb, what), limit(problems), pods
 	}
 	if c.Count == nil && len(problems) > 0 {
-		return Fail, e.msg().f("%s: %s", "%s: %s", desc, problems[0]), limit(problems), pods
+		return Fail, e.msg().f("%s: %s", "%s: %s", d.desc, problems[0]), limit(problems), pods
 	}
-	if c.TotalCount != nil && len(all) != *c.TotalCount {
-		return Fail, e.msg().f("%d pods exist in namespace %s; want %d", "네임스페이스 %[2]s 에 포드가 %[1]d 개 있습니다; %[3]d 개여야 합니다", len(all), e.Store.Namespace(), *c.TotalCount), names(all), pods
+	total := ""
+	if c.TotalCount != nil {
+		if len(scope) != *c.TotalCount {
+			return Fail, e.msg().f("%s has made %d pods that still exist; want %d", "%s 이(가) 만든 포드 중 남아 있는 포드: %d 개; %d 개여야 합니다", c.CreatedBy, len(scope), *c.TotalCount), podLines(scope), pods
+		}
+		total = e.msg().f("; %d made by %s in all", "; %[2]s 이(가) 만든 포드는 모두 %[1]d 개", len(scope), c.CreatedBy)
 	}
 	if c.Count != nil {
-		return Pass, e.msg().f("%s matches %d %s", "%[1]s 에 맞는 %[3]s: %[2]d 개", desc, len(counted), what), nil, pods
+		return Pass, e.msg().f("%s %s %d %s", "%[1]s%[2]s%[4]s: %[3]d 개", d.desc, d.verb, len(counted), what) + total, nil, pods
 	}
-	return Pass, e.msg().f("%s: %d %s", "%[1]s: %[3]s %[2]d 개", desc, len(counted), what), nil, pods
+	return Pass, e.msg().f("%s: %d %s", "%[1]s: %[3]s %[2]d 개", d.desc, len(counted), what) + total, nil, pods
+}
+
+// podsDesc names the pods a check looks at, in the learner's language: desc,
+// then verb before the count ("selector app=x" "matches"; in Korean the particle
+// that joins desc to what is counted).
+type podsDesc struct{ desc, verb string }
+
+func (e *Evaluator) describePods(c *lab.PodsCheck) podsDesc {
+	var d podsDesc
+	switch {
+	case c.Name != "":
+		d.desc = e.msg().f("pod %s", "포드 %s", c.Name)
+	case c.Selector != "":
+		d.desc = e.msg().f("selector %s", "셀렉터 %s", c.Selector)
+	}
+	switch {
+	case c.CreatedBy == "":
+		d.verb = e.msg().f("matches", " 에 맞는 ")
+	case d.desc == "":
+		d.desc = e.msg().f("the pods %s made", "%s 이(가) 만든 포드", c.CreatedBy)
+		d.verb = e.msg().f("include", " 중 ")
+	default:
+		d.desc = e.msg().f("%[2]s among the pods %[1]s made", "%[1]s 이(가) 만든 포드 중 %[2]s", c.CreatedBy, d.desc)
+		d.verb = e.msg().f("matches", " 에 맞는 ")
+	}
+	if d.desc == "" {
+		d.desc = e.msg().f("pods", "포드")
+	}
+	return d
+}
+
+// madeBy keeps the pods that the ReplicaSet ref ("ReplicaSet/NAME") made. A
+// ReplicaSet names its pods through generateName "NAME-", which a pod keeps when it
+// loses the label and the owner; so a debug pod, a pod the learner made and other
+// labs' pods never count. While the ReplicaSet exists, pods older than it were made
+// by an earlier ReplicaSet of that name (a lab done again) and do not count either.
+func (e *Evaluator) madeBy(pods []*corev1.Pod, ref string) ([]*corev1.Pod, error) {
+	_, name, _ := strings.Cut(ref, "/")
+	rs, err := e.Store.ReplicaSet(name)
+	if err != nil {
+		return nil, err
+	}
+	var out []*corev1.Pod
+	for _, p := range pods {
+		if p.GenerateName != name+"-" || rs != nil && p.CreationTimestamp.Before(&rs.CreationTimestamp) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// podLines describe pods by name, labels and owner, sorted by name.
+func podLines(ps []*corev1.Pod) []string {
+	var out []string
+	for _, p := range ps {
+		l := labels.Set(p.Labels).String()
+		if l == "" {
+			l = "<no labels>"
+		}
+		out = append(out, fmt.Sprintf("%s %s owner=%s", p.Name, l, ownerString(metav1.GetControllerOf(p))))
+	}
+	sort.Strings(out)
+	return limit(out)
 }
 
 func ownerMatches(o *metav1.OwnerReference, want string) bool {
@@ -121,14 +193,6 @@ func podImages(p *corev1.Pod) string {
 	return strings.Join(out, ",")
 }
 
-func names(ps []*corev1.Pod) []string {
-	var out []string
-	for _, p := range ps {
-		out = append(out, p.Name)
-	}
-	sort.Strings(out)
-	return limit(out)
-}
 func podReady(p *corev1.Pod) bool {
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodReady {

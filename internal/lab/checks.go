@@ -48,7 +48,12 @@ type MatchCheck struct {
 	Fields map[string]any `yaml:"fields"`
 }
 
-// PodsCheck counts the pods that match Selector (a label selector as kubectl -l).
+// PodsCheck counts pods. Name, Selector and CreatedBy narrow which pods are
+// counted; Owner, Orphaned, Image and Ready are what each counted pod must be.
+// A pod being deleted is never counted: a `kubectl run --rm` debug pod on its way
+// out, a pod a controller replaced. Checks name the pods they mean precisely, so
+// that what a learner leaves behind (a debug pod, another lab's pods in the same
+// namespace) does not change their verdict.
 type PodsCheck struct {
 	Selector string `yaml:"selector"`
 	// Count is the exact number wanted (with Ready: of Ready pods).
@@ -62,7 +67,14 @@ type PodsCheck struct {
 	Name string `yaml:"name,omitempty"`
 	// Image requires every counted pod to run this image in some container.
 	Image string `yaml:"image,omitempty"`
-	// TotalCount is the wanted number of all pods in the namespace (not terminating).
+	// CreatedBy is ReplicaSet/NAME: only the pods that ReplicaSet made count, even
+	// after they lost its label and its ownership — pods whose generateName is
+	// "NAME-" and, while a ReplicaSet NAME exists, made no earlier than it.
+	CreatedBy string `yaml:"createdBy,omitempty"`
+	// TotalCount is the wanted number of the pods CreatedBy made that still exist,
+	// whatever their labels, owner and readiness (Selector does not narrow it; the
+	// book's "four pods in all"). It needs CreatedBy: counting every pod of the
+	// namespace would count a learner's debug pod and other labs' pods too.
 	TotalCount *int `yaml:"totalCount,omitempty"`
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // FileError is one problem in a lab file, with where it is.
@@ -368,11 +369,18 @@ func (v *validator) check(p []any, c *Check) {
 	case c.Match != nil:
 		need(objectKinds[c.Match.Kind] && c.Match.Name != "" && len(c.Match.Fields) > 0, "needs kind, name and fields")
 	case c.Pods != nil:
-		need(c.Pods.Selector != "" || c.Pods.Name != "" || c.Pods.TotalCount != nil, "needs a selector, a name or totalCount")
-		if c.Pods.Selector != "" {
-			v.selector(p, c.Pods.Selector)
+		pc := c.Pods
+		need(pc.Selector != "" || pc.Name != "" || pc.CreatedBy != "", "needs a selector, a name or createdBy")
+		if pc.Selector != "" {
+			v.selector(p, pc.Selector)
 		}
-		need(!(c.Pods.Orphaned && c.Pods.Owner != ""), "orphaned and owner exclude each other")
+		need(!(pc.Orphaned && pc.Owner != ""), "orphaned and owner exclude each other")
+		need((pc.Count == nil || *pc.Count >= 0) && (pc.TotalCount == nil || *pc.TotalCount >= 0), "count and totalCount must be 0 or more")
+		if pc.CreatedBy != "" {
+			kind, name, _ := strings.Cut(pc.CreatedBy, "/")
+			need(kind == "ReplicaSet" && len(validation.IsDNS1123Subdomain(name)) == 0, "createdBy must be ReplicaSet/<name>")
+		}
+		need(pc.TotalCount == nil || pc.CreatedBy != "", "totalCount counts the pods createdBy made: set createdBy (every pod of the namespace would count a debug pod and other labs' pods)")
 	case c.Deployment != nil:
 		need(c.Deployment.Name != "", "needs name")
 		need((c.Deployment.Image == "") == (c.Deployment.Container == ""), "image and container go together")

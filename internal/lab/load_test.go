@@ -173,3 +173,34 @@ func TestTextFallback(t *testing.T) {
 		t.Errorf("en falls back to ko: %q", got)
 	}
 }
+
+func TestPodsCheckFields(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		pods string // the check's pods: mapping
+		want string // "" for a valid check
+	}{
+		{"made by a ReplicaSet, counted in all", "{createdBy: ReplicaSet/replicaset-nginx, selector: app=x, count: 3, totalCount: 4}", ""},
+		{"made by, without a selector", "{createdBy: ReplicaSet/replicaset-nginx, count: 1, orphaned: true}", ""},
+		{"totalCount without createdBy", "{selector: '!app', count: 1, totalCount: 1}", "totalCount counts the pods createdBy made: set createdBy"},
+		{"createdBy of another kind", "{createdBy: Deployment/web, count: 1}", "createdBy must be ReplicaSet/<name>"},
+		{"createdBy without a name", "{createdBy: ReplicaSet, count: 1}", "createdBy must be ReplicaSet/<name>"},
+		{"createdBy with a bad name", "{createdBy: ReplicaSet/Web_1, count: 1}", "createdBy must be ReplicaSet/<name>"},
+		{"negative count", "{selector: app=x, count: -1}", "count and totalCount must be 0 or more"},
+		{"nothing to count", "{count: 1}", "needs a selector, a name or createdBy"},
+		{"a misspelt field", "{createdby: ReplicaSet/x, count: 1}", "field createdby not found"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			src := strings.Replace(goodLab, "exists: {kind: Pod, name: p}", "pods: "+tt.pods, 1)
+			_, err := Parse("labs/demo/lab.yaml", []byte(src))
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("valid check refused: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
