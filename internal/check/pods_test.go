@@ -91,7 +91,11 @@ func TestPodsMadeByAReplicaSetIgnoreWhatTheLearnerLeftBehind(t *testing.T) {
 		{"only two new: before the ReplicaSet", []runtime.Object{readyPod("my-nginx-pod", labelled, nil, "nginx:latest")}, onlyTwoNew, Fail, "the pods ReplicaSet/replicaset-nginx made include 0 Ready pods owned by ReplicaSet/replicaset-nginx; want 2"},
 		{"only two new: adopted", afterAdoption, onlyTwoNew, Pass, "include 2 Ready pods owned by ReplicaSet/replicaset-nginx; 2 made by ReplicaSet/replicaset-nginx in all"},
 		{"only two new: three made", append(afterAdoption, made("x9", labelled, true, time.Second)), onlyTwoNew, Fail, "include 3 Ready pods"},
-		{"only two new: one not Ready yet", append(afterAdoption[:3:3], func() runtime.Object { p := made("b2", labelled, true, time.Second); p.Status.Conditions = nil; return p }()), onlyTwoNew, Fail, "include 1 Ready pods"},
+		{"only two new: one not Ready yet", append(afterAdoption[:3:3], func() runtime.Object {
+			p := made("b2", labelled, true, time.Second)
+			p.Status.Conditions = nil
+			return p
+		}()), onlyTwoNew, Fail, "include 1 Ready pods"},
 		{"four in all: before the label is removed", afterDelete, threeOfFour, Fail, "ReplicaSet/replicaset-nginx has made 3 pods that still exist; want 4"},
 		{"four in all: after", afterRemoveLabel, threeOfFour, Pass, "selector app=my-nginx-pods-label among the pods ReplicaSet/replicaset-nginx made matches 3 Ready pods"},
 		{"four in all: an earlier run's orphan is not this ReplicaSet's", append(afterRemoveLabel, oldOrphan), threeOfFour, Pass, "4 made by"},
