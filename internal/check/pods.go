@@ -14,6 +14,10 @@ import (
 
 func (e *Evaluator) pods(c *lab.PodsCheck) (Status, string, []string) {
 	st, msg, ev, candidates := e.countPods(c)
+	if !c.Ready {
+		// Pods that wait for their image still count here: no pull made it fail.
+		return st, msg, ev
+	}
 	return e.withPullProblem(candidates, st, msg, ev)
 }
 
