@@ -37,14 +37,18 @@ func terminating(p *corev1.Pod) *corev1.Pod {
 
 // What a learner following the book leaves in the namespace besides the lab's
 // pods: `kubectl run -i --tty --rm debug` (still running in another terminal, and
-// one on its way out), the pod lab's my-nginx-pod, the Service labs' web servers.
-func leftovers() []runtime.Object {
+// one on its way out), the Service labs' web servers and, with podLab, the pod
+// lab's my-nginx-pod.
+func leftovers(podLab bool) []runtime.Object {
 	debugging := readyPod("debug", map[string]string{"run": "debug"}, nil, "alicek106/ubuntu:curl")
 	leaving := terminating(readyPod("debug2", map[string]string{"run": "debug"}, nil, "alicek106/ubuntu:curl"))
-	podLab := readyPod("my-nginx-pod", nil, nil, "nginx:latest")
 	web := readyPod("hostname-deployment-7d9-a", map[string]string{"app": "webserver"}, rsOwner("hostname-deployment-7d9"), "alicek106/rr-test:echo-hostname")
 	web.GenerateName = "hostname-deployment-7d9-"
-	return []runtime.Object{debugging, leaving, podLab, web}
+	out := []runtime.Object{debugging, leaving, web}
+	if podLab {
+		out = append(out, readyPod("my-nginx-pod", nil, nil, "nginx:latest"))
+	}
+	return out
 }
 
 func hasPod(objs []runtime.Object, name string) bool {
@@ -107,12 +111,8 @@ func TestPodsMadeByAReplicaSetIgnoreWhatTheLearnerLeftBehind(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			objs := append([]runtime.Object{}, tt.objs...)
-			for _, o := range leftovers() {
-				if !hasPod(objs, o.(*corev1.Pod).Name) { // the pod lab's my-nginx-pod is the one the lab labels
-					objs = append(objs, o)
-				}
-			}
+			// Where the lab has a my-nginx-pod, it is the pod lab's, labelled.
+			objs := append(append([]runtime.Object{}, tt.objs...), leftovers(!hasPod(tt.objs, "my-nginx-pod"))...)
 			e := newEval(t, "en", nil, objs...)
 			c := tt.check
 			r := e.Evaluate(context.Background(), &lab.Check{ID: "c", Pods: &c})
@@ -141,7 +141,7 @@ func TestPodsChecksIgnoreTerminatingPods(t *testing.T) {
 
 func TestPodsMadeByInKorean(t *testing.T) {
 	t.Parallel()
-	e := newEval(t, "ko", nil, leftovers()...)
+	e := newEval(t, "ko", nil, leftovers(true)...)
 	r := e.Evaluate(context.Background(), &lab.Check{ID: "c", Pods: &lab.PodsCheck{CreatedBy: "ReplicaSet/replicaset-nginx", Selector: "!app", Count: ptr(1), Orphaned: true, TotalCount: ptr(1)}})
 	if want := "ReplicaSet/replicaset-nginx 이(가) 만든 포드 중 셀렉터 !app 에 맞는 포드 (소유자 없음): 0 개; 1 개여야 합니다"; r.Status != Fail || r.Message != want {
 		t.Errorf("got %s %q\nwant %q", r.Status, r.Message, want)
