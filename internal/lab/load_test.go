@@ -7,6 +7,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	sigsyaml "sigs.k8s.io/yaml"
+
 	"github.com/kindlab/kindlab/internal/images"
 	"github.com/kindlab/kindlab/labs"
 	"github.com/kindlab/kindlab/manifests"
@@ -202,5 +204,32 @@ func TestPodsCheckFields(t *testing.T) {
 				t.Errorf("got %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// The book's files, comments and trailing spaces included, decode as kindlab
+// applies them, into kinds a lab may touch.
+func TestShippedManifestsDecode(t *testing.T) {
+	t.Parallel()
+	set, err := Load(labs.FS, manifests.FS)
+	if err != nil {
+		t.Fatalf("shipped labs: %v", err)
+	}
+	for _, l := range set.Labs {
+		for _, f := range l.Files {
+			data, err := set.Manifest(l.ID, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var obj struct {
+				Kind     string `json:"kind"`
+				Metadata struct {
+					Name string `json:"name"`
+				} `json:"metadata"`
+			}
+			if err := sigsyaml.Unmarshal(data, &obj); err != nil || !objectKinds[obj.Kind] || obj.Metadata.Name == "" {
+				t.Errorf("%s/%s: decodes to kind %q name %q (%v); want a Pod, ReplicaSet, Deployment or Service with a name", l.ID, f, obj.Kind, obj.Metadata.Name, err)
+			}
+		}
 	}
 }
