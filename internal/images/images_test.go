@@ -149,9 +149,9 @@ func TestMirrorHostsToml(t *testing.T) {
 		want     []string
 		not      []string
 	}{
-		{"docker.io", false, []string{local}, []string{"registry-1.docker.io"}},
+		{"docker.io", false, []string{local, `[host."http://kindlab-registry:5000"]`}, []string{"registry-1.docker.io"}},
 		{"docker.io", true, []string{`server = "https://registry-1.docker.io"`, `[host."http://kindlab-registry:5000"]`, `capabilities = ["pull", "resolve"]`}, nil},
-		{"localhost:5001", true, []string{local}, []string{"registry-1.docker.io"}},
+		{"localhost:5001", true, []string{local, `[host."http://kindlab-registry:5000"]`}, []string{"registry-1.docker.io"}},
 	} {
 		got := MirrorHostsToml(tc.host, tc.upstream)
 		for _, w := range tc.want {

@@ -89,14 +89,17 @@ var MirrorHosts = []string{"docker.io", RegistryHostAlias}
 // MirrorHostsToml is containerd's hosts.toml for host: pull through the local
 // registry; with upstream, names it does not hold come from host's own registry
 // (on a machine that can reach it), without, they fail at once (offline: no DNS
-// time-out before an ErrImagePull).
+// time-out before an ErrImagePull). The [host] table is there in both: the
+// containerd of kindlab's node image (Debian's 1.6) rejects a file without one
+// ("invalid `host` tree") and then pulls from the upstream registry.
 func MirrorHostsToml(host string, upstream bool) string {
 	local := fmt.Sprintf("http://%s:%d", RegistryName, RegistryPort)
-	head := fmt.Sprintf("# kindlab: pulls of %s images go through kindlab's local registry.\n", host)
-	if !upstream || host != "docker.io" {
-		return head + fmt.Sprintf("server = %q\n", local)
+	server := local
+	if upstream && host == "docker.io" {
+		server = "https://registry-1.docker.io"
 	}
-	return head + fmt.Sprintf("server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", "https://registry-1.docker.io", local)
+	return fmt.Sprintf("# kindlab: pulls of %s images go through kindlab's local registry.\nserver = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n",
+		host, server, local)
 }
 
 // LabImages are the workload images every kindlab cluster gets: every image the

@@ -194,7 +194,8 @@ func (b *Builder) steps() []step {
 			name: "node image",
 			inputs: func() []string {
 				return []string{b.keys["base image"], b.keys["component images"], b.keys["lab images"], b.keys["crictl"], hashFS(embedded, "files"),
-					strings.Join(nodeFeatures, ","), hashStrings([]string{b.storage.manifest, "api-from-host-ip", "storage-classes-for-kind"})}
+					strings.Join(nodeFeatures, ","), hashStrings([]string{b.storage.manifest, "api-from-host-ip", "storage-classes-for-kind"}),
+					hashStrings(append(append([]string{}, MirrorHosts...), MirrorHostsToml("docker.io", false), MirrorHostsToml(RegistryHostAlias, false)))}
 			},
 			present: b.imagesPresent(NodeImage(kver)),
 			build:   b.buildNode,
