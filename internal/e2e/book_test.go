@@ -301,10 +301,18 @@ func (r bookRun) ready(selector string, n int) []corev1.Pod {
 }
 
 // debug is the book's `kubectl run -i --tty --rm debug --image=alicek106/ubuntu:curl
-// --restart=Never -- ...` (no terminal here: kubectl says so and goes on).
-func (r bookRun) debug(args ...string) string {
+// --restart=Never -- ...` (no terminal here: kubectl says so and goes on), typed
+// again, as a learner would, until its output has want: a Service just created
+// takes a moment to answer.
+func (r bookRun) debug(want string, args ...string) {
 	r.t.Helper()
-	return r.k.run(append([]string{"run", "-i", "--tty", "--rm", "debug", "--image=alicek106/ubuntu:curl", "--restart=Never", "--"}, args...)...)
+	eventually(r.t, r.ctx, "kubectl run debug -- "+strings.Join(args, " "), func(context.Context) error {
+		out, err := r.k.try(append([]string{"run", "-i", "--tty", "--rm", "debug", "--image=alicek106/ubuntu:curl", "--restart=Never", "--"}, args...)...)
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, trim(out))
+		}
+		return contains(out, want)
+	})
 }
 
 // bookLab is one lab as the book does it.
@@ -320,9 +328,7 @@ var bookLabs = []bookLab{
 		r.k.run("apply", "-f", "nginx-pod.yaml")
 		ip := r.ready("", 1)[0].Status.PodIP
 		r.k.run("get", "pods", "-o", "wide")
-		if out := r.debug("curl", ip); !strings.Contains(out, "Welcome to nginx!") {
-			r.t.Fatalf("curl %s from the debug pod: no welcome page", ip)
-		}
+		r.debug("Welcome to nginx!", "curl", ip)
 		r.k.run("describe", "pods", "my-nginx-pod")
 		r.k.run("exec", "my-nginx-pod", "--", "hostname")
 		r.k.run("logs", "my-nginx-pod")
@@ -386,9 +392,7 @@ var bookLabs = []bookLab{
 		r.k.run("apply", "-f", "hostname-svc-clusterip.yaml")
 		r.k.run("get", "services")
 		r.k.run("get", "ep")
-		if out := r.debug("curl", "hostname-svc-clusterip:8080", "--silent"); !strings.Contains(out, "Hello") {
-			r.t.Fatal("curl hostname-svc-clusterip:8080: no Hello")
-		}
+		r.debug("Hello", "curl", "hostname-svc-clusterip:8080", "--silent")
 	}, cleanup: func(r bookRun) { r.k.run("delete", "svc", "hostname-svc-clusterip") }},
 
 	{id: "service-nodeport", files: []string{"hostname-svc-nodeport.yaml", "hostname-svc-nodeport-custom.yaml", "hostname-svc-nodeport-affinity.yaml"}, do: func(r bookRun) {
@@ -397,13 +401,7 @@ var bookLabs = []bookLab{
 		r.k.run("get", "nodes", "-o", "wide")
 		r.k.run("apply", "-f", "hostname-svc-nodeport-custom.yaml")
 		r.k.run("apply", "-f", "hostname-svc-nodeport-affinity.yaml")
-		eventually(r.t, r.ctx, "the affinity Service answers", func(ctx context.Context) error {
-			out, err := r.k.try("run", "-i", "--rm", "debug", "--image=alicek106/ubuntu:curl", "--restart=Never", "--", "curl", "hostname-svc-nodeport-affinity", "--silent")
-			if err != nil {
-				return err
-			}
-			return contains(out, "Hello")
-		})
+		r.debug("Hello", "curl", "hostname-svc-nodeport-affinity", "--silent")
 	}},
 
 	{id: "service-loadbalancer", files: []string{"hostname-svc-lb.yaml", "hostname-svc-lb-local.yaml", "hostname-svc-nlb.yaml"}, do: func(r bookRun) {
