@@ -117,11 +117,9 @@ func (b *Builder) steps() []step {
 		},
 		{
 			name:    "registry",
-			inputs:  func() []string { return []string{RegistryVersion} },
+			inputs:  func() []string { return []string{RegistryVersion, "filesystem-only"} },
 			present: func(context.Context) bool { return exists(bin("registry")) },
-			build: func(ctx context.Context) error {
-				return b.goInstall(ctx, "github.com/distribution/distribution/v3/cmd/registry@"+RegistryVersion, bin("registry"))
-			},
+			build:   b.buildRegistryBinary,
 		},
 		{
 			name:    "kindlab programs",
