@@ -242,6 +242,25 @@ func TestTheBookWordForWord(t *testing.T) {
 		registryIsRepaired(t, ctx, cli{t: t, bin: bin, state: t.TempDir(), base: []string{"--cluster", name}})
 	})
 
+	t.Run("a pod whose image is not offline says so", func(t *testing.T) {
+		k.t = t
+		const ns = "offline-miss"
+		k.run("create", "namespace", ns)
+		defer k.try("delete", "namespace", ns, "--wait=false")
+		k.run("-n", ns, "run", "my-nginx-pod", "--image=nginx:1.99")
+		k := cli{t: t, bin: bin, state: t.TempDir(), base: []string{"--cluster", name, "-n", ns, "--lang", "en"}}
+		var out string
+		eventually(t, ctx, "kindlab check pod names the image", func(context.Context) error {
+			var code int
+			code, out, _ = k.run("check", "pod")
+			if code != 1 {
+				return fmt.Errorf("exit %d, want 1", code)
+			}
+			return contains(out, "nginx:1.99", "not available offline", "nginx:latest", "alicek106/rr-test:curl")
+		})
+		t.Logf("kindlab check pod:\n%s", out)
+	})
+
 	// The chapter in the book's order, in one namespace, with the book's files and
 	// commands: after each lab's commands `kindlab grade LAB` exits 0; then the
 	// book's own clean-up, which leaves what the book leaves (a debug pod of
