@@ -23,9 +23,11 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/kindlab/kindlab/internal/images"
 	"github.com/kindlab/kindlab/internal/runner"
@@ -109,14 +111,29 @@ func (r *Registry) Fill(ctx context.Context) error {
 	return r.Sync(ctx)
 }
 
+// upstream is Docker Hub's registry.
+const upstream = "registry-1.docker.io"
+
 // UpstreamReachable reports whether a container on this machine reaches Docker
 // Hub's registry within a few seconds (a machine with internet): then nodes may
-// fall back to it for names the local registry does not hold.
+// fall back to it for names the local registry does not hold. It asks from this
+// process first (where this machine cannot resolve or reach it, no container can:
+// that answer is immediate and costs no container start while a cluster is being
+// made), then from a container (a machine may keep its containers from the
+// internet, as an egress guard does).
 func (r *Registry) UpstreamReachable(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, 8*time.Second)
 	defer cancel()
-	err := r.run.Run(ctx, "docker", "run", "--rm", "--network", "bridge", "--entrypoint", "curl", images.Debug,
-		"-sS", "-o", "/dev/null", "--max-time", "3", "https://registry-1.docker.io/v2/")
+	dial, dialCancel := context.WithTimeout(ctx, 2*time.Second)
+	conn, err := (&net.Dialer{}).DialContext(dial, "tcp", upstream+":443")
+	dialCancel()
+	if err != nil {
+		r.debug(fmt.Sprintf("upstream registry not reachable from this machine: %v", err))
+		return false
+	}
+	conn.Close()
+	err = r.run.Run(ctx, "docker", "run", "--rm", "--network", "bridge", "--entrypoint", "curl", images.Debug,
+		"-sS", "-o", "/dev/null", "--max-time", "3", "https://"+upstream+"/v2/")
 	r.debug(fmt.Sprintf("upstream registry reachable from a container: %v", err == nil))
 	return err == nil
 }
@@ -263,7 +280,8 @@ func (r *Registry) options(ctx context.Context) []remote.Option {
 }
 
 // missing lists the images the registry does not hold, or holds another build of
-// than Docker has (compared by config digest, which is Docker's image ID).
+// than Docker has (compared by config digest, which is Docker's image ID), or holds
+// with compressed layers.
 func (r *Registry) missing(ctx context.Context) ([]string, error) {
 	out, err := r.run.Output(ctx, "docker", append([]string{"image", "inspect", "-f", "{{.Id}}"}, r.Images...)...)
 	if err != nil {
@@ -292,15 +310,26 @@ func (r *Registry) missing(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		cfg, err := held.ConfigName()
+		m, err := held.Manifest()
 		if err != nil {
 			return nil, err
 		}
-		if cfg.String() != ids[i] {
+		if m.Config.Digest.String() != ids[i] || !allUncompressed(m) {
 			missing = append(missing, img)
 		}
 	}
 	return missing, nil
+}
+
+// allUncompressed reports whether every layer is stored as the node image has it
+// (rawImage).
+func allUncompressed(m *v1.Manifest) bool {
+	for _, l := range m.Layers {
+		if l.MediaType != types.DockerUncompressedLayer {
+			return false
+		}
+	}
+	return true
 }
 
 // Sync pushes the images the registry lacks from Docker.
@@ -325,7 +354,11 @@ func (r *Registry) Sync(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		image, err := tarball.ImageFromPath(f.Name(), &tag)
+		saved, err := tarball.ImageFromPath(f.Name(), &tag)
+		if err != nil {
+			return fmt.Errorf("read %s from docker save: %w", img, err)
+		}
+		image, err := uncompressed(saved)
 		if err != nil {
 			return fmt.Errorf("read %s from docker save: %w", img, err)
 		}

@@ -1,7 +1,20 @@
 package registry
 
 import (
+	"bytes"
+	"io"
+	"log"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/kindlab/kindlab/internal/images"
 )
@@ -44,5 +57,84 @@ func TestItHoldsEveryImageTheBookNames(t *testing.T) {
 	}
 	if len(held) != len(images.LabImages) {
 		t.Errorf("registry holds %d images, want the %d lab images", len(held), len(images.LabImages))
+	}
+}
+
+// A saved image is pushed with its layers as they were saved: digests equal to
+// their diff IDs (as a node's preloaded copy has them), the config byte for byte
+// (its digest is Docker's image ID), and a registry serves it back intact.
+func TestUncompressedKeepsLayerDigestsAndConfig(t *testing.T) {
+	t.Parallel()
+	src, err := random.Image(2048, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, _ := name.NewTag("nginx:latest")
+	path := filepath.Join(t.TempDir(), "saved.tar")
+	if err := tarball.WriteToFile(path, tag, src); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := tarball.ImageFromPath(path, &tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := uncompressed(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := src.ConfigFile()
+	wantCfg, _ := src.ConfigName()
+	if m.Config.Digest != wantCfg {
+		t.Errorf("config digest %s, want the saved config's %s", m.Config.Digest, wantCfg)
+	}
+	if len(m.Layers) != len(cf.RootFS.DiffIDs) {
+		t.Fatalf("%d layers, want %d", len(m.Layers), len(cf.RootFS.DiffIDs))
+	}
+	for i, l := range m.Layers {
+		if l.Digest != cf.RootFS.DiffIDs[i] || l.MediaType != types.DockerUncompressedLayer {
+			t.Errorf("layer %d is %s %s, want %s uncompressed", i, l.MediaType, l.Digest, cf.RootFS.DiffIDs[i])
+		}
+	}
+	if !allUncompressed(m) {
+		t.Error("allUncompressed is false for an uncompressed image")
+	}
+
+	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	ref, err := name.ParseReference(strings.TrimPrefix(srv.URL, "http://")+"/library/nginx:latest", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	back, err := remote.Image(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := back.ConfigName(); got != wantCfg {
+		t.Errorf("pulled config %s, want %s", got, wantCfg)
+	}
+	srcLayers, _ := src.Layers()
+	backLayers, _ := back.Layers()
+	for i := range srcLayers {
+		a, _ := srcLayers[i].Uncompressed()
+		b, _ := backLayers[i].Compressed()
+		x, _ := io.ReadAll(a)
+		y, _ := io.ReadAll(b)
+		if !bytes.Equal(x, y) {
+			t.Errorf("layer %d comes back with other bytes", i)
+		}
+	}
+	if m, _ := back.Manifest(); !allUncompressed(m) {
+		t.Error("the registry serves compressed layers")
+	}
+	// A compressed image is not what the node has: it is pushed again.
+	if m, _ := src.Manifest(); allUncompressed(m) {
+		t.Error("allUncompressed is true for gzipped layers")
 	}
 }
