@@ -156,6 +156,17 @@ func (r *Registry) container(ctx context.Context) (imageID, state string, err er
 }
 
 func (r *Registry) ensureContainer(ctx context.Context) error {
+	// One call in the common case (built image, running container): a cluster
+	// create waits for it.
+	out, err := r.run.Output(ctx, "docker", "inspect", "-f", "{{.Id}}|{{.Image}}|{{.State.Status}}", images.RegistryImage, images.RegistryName)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if err == nil && len(lines) == 2 {
+		want, _, _ := strings.Cut(lines[0], "|")
+		f := strings.Split(lines[1], "|")
+		if len(f) == 3 && f[1] == want && f[2] == "running" {
+			return nil
+		}
+	}
 	want, err := r.run.Output(ctx, "docker", "image", "inspect", "-f", "{{.Id}}", images.RegistryImage)
 	if err != nil {
 		return fmt.Errorf("%w: %s is not built yet; run `sudo kindlab images build`", ErrImageMissing, images.RegistryImage)
