@@ -257,7 +257,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 	defer stopAddons()
 	kindDone := make(chan struct{})
 	addons := m.startAddons(addonCtx, o.Name, plan, wait, kindDone)
-	registryDone := m.fillRegistry(addonCtx, mirror, kindDone)
+	registryDone := m.fillRegistry(addonCtx, mirror)
 
 	// kind's Create takes no context. On Ctrl-C, removing the node container makes it
 	// fail at once; the deferred delete then removes the rest.
