@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -197,6 +198,11 @@ func (r *Registry) ensureContainer(ctx context.Context) error {
 			args = append(args, "--network", Network)
 		}
 		if err := r.run.Run(ctx, "docker", append(args, images.RegistryImage)...); err != nil {
+			// Another kindlab command may have made it a moment ago (the name is
+			// taken): that one is kept. What this run made and could not start is not.
+			if _, now, _ := r.container(context.WithoutCancel(ctx)); now == "running" {
+				return nil
+			}
 			_ = r.run.Run(context.WithoutCancel(ctx), "docker", "rm", "-f", images.RegistryName)
 			return fmt.Errorf("start the local registry: %w", err)
 		}
@@ -235,16 +241,17 @@ func (r *Registry) ConnectNetwork(ctx context.Context) error {
 	if !r.networkExists(ctx) {
 		return nil
 	}
-	out, err := r.run.Output(ctx, "docker", "inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", images.RegistryName)
-	if err != nil {
+	connected := func() (bool, error) {
+		out, err := r.run.Output(ctx, "docker", "inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", images.RegistryName)
+		return slices.Contains(strings.Fields(out), Network), err
+	}
+	if ok, err := connected(); ok || err != nil {
 		return err
 	}
-	for _, n := range strings.Fields(out) {
-		if n == Network {
+	if err := r.run.Run(ctx, "docker", "network", "connect", Network, images.RegistryName); err != nil {
+		if ok, _ := connected(); ok { // another kindlab command connected it meanwhile
 			return nil
 		}
-	}
-	if err := r.run.Run(ctx, "docker", "network", "connect", Network, images.RegistryName); err != nil {
 		return fmt.Errorf("connect the local registry to the %s network: %w", Network, err)
 	}
 	return nil
