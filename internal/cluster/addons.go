@@ -33,7 +33,7 @@ type addonPlan struct {
 	// in it and checked them; otherwise they are checked, and loaded if missing.
 	labImagesShipped bool
 	// loadBalancer: MetalLB, when the node image ships its manifest; installed once
-	// kind has finished, not waited for (startAddons).
+	// kubeadm has finished, its pods not waited for (startAddons).
 	loadBalancer bool
 	// storage: kind's default storage (the local-path provisioner and the default
 	// StorageClass), which kind applies only after `kubeadm init`; applied early,
@@ -50,14 +50,14 @@ type addonResult struct {
 // startAddons installs the plan's add-ons as soon as the new cluster's API server
 // answers, while kind is still finishing `kubeadm init`: their pods then start
 // alongside kubeadm's last phases instead of after them. Then it waits up to wait
-// for every system pod to be Ready. The load balancer goes in once kindDone is
-// closed (kind has finished), while the wait goes on, and its pods are not waited
+// for every system pod to be Ready. The load balancer goes in once lbGo is
+// closed (kubeadm has finished), while the wait goes on, and its pods are not waited
 // for: they start in the background, as a cloud's load balancer is provisioned
 // after the cluster. Applied with the others, its eight large CustomResource-
 // Definitions and two more pods, on the busiest seconds of a new cluster, made
 // every other system pod Ready about 3 s later. The channel receives the outcome,
 // or ctx's error once ctx is done.
-func (m *Manager) startAddons(ctx context.Context, name string, plan addonPlan, wait time.Duration, kindDone <-chan struct{}) <-chan addonResult {
+func (m *Manager) startAddons(ctx context.Context, name string, plan addonPlan, wait time.Duration, lbGo <-chan struct{}) <-chan addonResult {
 	done := make(chan addonResult, 1)
 	go func() {
 		a, err := m.addons(ctx, name, plan)
@@ -74,7 +74,7 @@ func (m *Manager) startAddons(ctx context.Context, name string, plan addonPlan, 
 						return
 					}
 					select {
-					case <-kindDone:
+					case <-lbGo:
 						lbErr = m.applyLoadBalancer(ctx, a.ap, a.cs, prepared)
 					case <-ctx.Done():
 						lbErr = ctx.Err()

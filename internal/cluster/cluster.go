@@ -12,6 +12,8 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -48,6 +50,9 @@ type Manager struct {
 	emit     func(Progress)
 	// registry is the local registry every node pulls through.
 	registry *registry.Registry
+	// watch, when set, sees every Progress before it is emitted (Create uses it to
+	// learn where kind is).
+	watch atomic.Pointer[func(Progress)]
 }
 
 // Options configure a Manager.
@@ -70,14 +75,20 @@ func New(o Options) *Manager {
 	if o.Debug != nil {
 		dbg = func(s string) { fmt.Fprintln(o.Debug, s) }
 	}
-	logger := newProgressLogger(emit, dbg, kindlog.Level(o.Verbosity))
-	return &Manager{
-		provider: kindcluster.NewProvider(kindcluster.ProviderWithDocker(), kindcluster.ProviderWithLogger(logger)),
+	m := &Manager{
 		run:      runner.Runner{Log: o.Debug},
 		debug:    dbg,
-		emit:     emit,
 		registry: registry.New(o.Debug),
 	}
+	m.emit = func(p Progress) {
+		if w := m.watch.Load(); w != nil {
+			(*w)(p)
+		}
+		emit(p)
+	}
+	logger := newProgressLogger(m.emit, dbg, kindlog.Level(o.Verbosity))
+	m.provider = kindcluster.NewProvider(kindcluster.ProviderWithDocker(), kindcluster.ProviderWithLogger(logger))
+	return m
 }
 
 // CreateOptions configure Create.
@@ -147,6 +158,10 @@ var noUploadConfig = v1alpha4.PatchJSON6902{
   value: upload-config
 `,
 }
+
+// kindControlPlaneStep is kind's step that runs `kubeadm init`, as the progress
+// logger names it.
+const kindControlPlaneStep = "Starting control-plane"
 
 // CheckDocker returns ErrDockerDown when the daemon does not answer.
 func (m *Manager) CheckDocker(ctx context.Context) error {
@@ -255,8 +270,20 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 	// and then the wait for the system pods starts too.
 	addonCtx, stopAddons := context.WithCancel(ctx)
 	defer stopAddons()
-	kindDone := make(chan struct{})
-	addons := m.startAddons(addonCtx, o.Name, plan, wait, kindDone)
+	// The load balancer goes in once kubeadm has finished (kind's last steps, its
+	// StorageClass and the kubeconfig, wait on `docker exec`s more than on the
+	// machine), or once kind has, whichever comes first.
+	lbGo := make(chan struct{})
+	var lbOnce sync.Once
+	openLB := func() { lbOnce.Do(func() { close(lbGo) }) }
+	watch := func(p Progress) {
+		if p.Step == kindControlPlaneStep && p.Done {
+			openLB()
+		}
+	}
+	m.watch.Store(&watch)
+	defer m.watch.Store(nil)
+	addons := m.startAddons(addonCtx, o.Name, plan, wait, lbGo)
 	registryDone := m.fillRegistry(addonCtx, mirror)
 
 	// kind's Create takes no context. On Ctrl-C, removing the node container makes it
@@ -289,7 +316,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 		return fmt.Errorf("create cluster %q: %w", o.Name, err)
 	}
 	m.debug("kind has finished")
-	close(kindDone)
+	openLB()
 	regErr := m.mirrorNodes(ctx, o.Name, <-registryDone)
 	res := <-addons
 	if err := errors.Join(res.err, regErr); err != nil {

@@ -156,10 +156,15 @@ func (r *Registry) container(ctx context.Context) (imageID, state string, err er
 	return imageID, state, nil
 }
 
+// inspectFormat prints ID|image|state for an image and a container alike.
+const inspectFormat = `{{.Id}}|{{index . "Image"}}|{{with index . "State"}}{{.Status}}{{end}}`
+
 func (r *Registry) ensureContainer(ctx context.Context) error {
 	// One call in the common case (built image, running container): a cluster
 	// create waits for it.
-	out, err := r.run.Output(ctx, "docker", "inspect", "-f", "{{.Id}}|{{.Image}}|{{.State.Status}}", images.RegistryImage, images.RegistryName)
+	// Docker formats with missingkey=error: an image has no .Image or .State, so
+	// the template reads them with index, which gives nothing for a missing key.
+	out, err := r.run.Output(ctx, "docker", "inspect", "-f", inspectFormat, images.RegistryImage, images.RegistryName)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if err == nil && len(lines) == 2 {
 		want, _, _ := strings.Cut(lines[0], "|")
