@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/modfile"
@@ -152,6 +153,27 @@ func (b *Builder) buildRegistryBinary(ctx context.Context) error {
 		}, "_ = registry.RootCmd.Execute()")
 }
 
+// corednsPlugins are the plugins kindlab's Corefile uses (images/files/coredns.yaml;
+// TestCoreDNSHasEveryPluginItsCorefileUses), by directive name and package.
+// CoreDNS's own main links about fifty more (the cloud DNS back ends with their SDKs,
+// etcd, dnstap, ...): 4 m 53 s to compile with an empty build cache, against 2 m 47 s
+// for these.
+var corednsPlugins = map[string]string{
+	"cache": "cache", "errors": "errors", "forward": "forward", "health": "health",
+	"kubernetes": "kubernetes", "loadbalance": "loadbalance", "loop": "loop",
+	"prometheus": "metrics", "ready": "ready", "reload": "reload",
+}
+
+// buildCoreDNS builds CoreDNS version with the plugins of corednsPlugins only.
+func (b *Builder) buildCoreDNS(ctx context.Context, version string) error {
+	imports := []string{"github.com/coredns/coredns/coremain", "_ github.com/coredns/coredns/core/dnsserver"}
+	for _, pkg := range corednsPlugins {
+		imports = append(imports, "_ github.com/coredns/coredns/plugin/"+pkg)
+	}
+	slices.Sort(imports[2:])
+	return b.buildWrapped(ctx, "coredns", "github.com/coredns/coredns "+version, imports, "coremain.Run()")
+}
+
 // buildWrapped builds, into the bin directory under name, a generated module that
 // requires one module ("path version"), imports imports ("_ path" for side effects
 // only) and whose main runs body.
@@ -184,14 +206,12 @@ func (b *Builder) buildWrapped(ctx context.Context, name, require string, import
 
 // goInstall builds pkg@version into the file out.
 func (b *Builder) goInstall(ctx context.Context, pkgAtVersion, out string) error {
-	gobin := b.dir("tmp", "gobin")
-	if err := os.RemoveAll(gobin); err != nil {
+	gobin, err := os.MkdirTemp(b.dir("tmp"), "gobin-") // steps run side by side
+	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(gobin, 0o755); err != nil {
-		return err
-	}
-	err := b.run.Do(ctx, runner.Cmd{Name: "go", Args: []string{"install", "-trimpath", "-ldflags=-s -w", pkgAtVersion},
+	defer os.RemoveAll(gobin)
+	err = b.run.Do(ctx, runner.Cmd{Name: "go", Args: []string{"install", "-trimpath", "-ldflags=-s -w", pkgAtVersion},
 		Env: append([]string{"GOBIN=" + gobin}, goEnv[0], goEnv[2])})
 	if err != nil {
 		return err

@@ -166,3 +166,39 @@ func TestMirrorHostsToml(t *testing.T) {
 		}
 	}
 }
+
+// TestCoreDNSHasEveryPluginItsCorefileUses: kindlab's CoreDNS is built with the
+// plugins its Corefile names, and no plugin a Corefile line needs is left out.
+func TestCoreDNSHasEveryPluginItsCorefileUses(t *testing.T) {
+	t.Parallel()
+	data, err := embedded.ReadFile("files/coredns.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var corefile string
+	for _, doc := range strings.Split(string(data), "\n---") {
+		var cm struct {
+			Kind string
+			Data map[string]string
+		}
+		if err := yaml.Unmarshal([]byte(doc), &cm); err == nil && cm.Kind == "ConfigMap" {
+			corefile = cm.Data["Corefile"]
+		}
+	}
+	if corefile == "" {
+		t.Fatal("no Corefile in coredns.yaml")
+	}
+	depth := 0
+	for _, line := range strings.Split(corefile, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if depth == 1 && f[0] != "}" {
+			if _, ok := corednsPlugins[f[0]]; !ok {
+				t.Errorf("the Corefile uses plugin %q, which kindlab's CoreDNS is not built with", f[0])
+			}
+		}
+		depth += strings.Count(line, "{") - strings.Count(line, "}")
+	}
+}

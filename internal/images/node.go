@@ -112,7 +112,7 @@ func (b *Builder) importDir(ctx context.Context, dir, tag string, members ...str
 	if err != nil {
 		return err
 	}
-	tarCmd.Stderr = b.opts.Log
+	tarCmd.Stderr = runner.LogOf(ctx, b.opts.Log)
 	if err := tarCmd.Start(); err != nil {
 		return err
 	}
@@ -358,7 +358,7 @@ func (b *Builder) loadImages(ctx context.Context, container string, imgs []strin
 	if err != nil {
 		return err
 	}
-	save.Stderr = b.opts.Log
+	save.Stderr = runner.LogOf(ctx, b.opts.Log)
 	if err := save.Start(); err != nil {
 		return err
 	}

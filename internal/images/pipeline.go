@@ -3,7 +3,8 @@
 // image with the control plane, etcd, CoreDNS, pause and a CNI preloaded, and the lab
 // workload images (two nginx versions, echo-hostname, a debug image).
 //
-// The build is an ordered list of named steps. Each step hashes its inputs into a key
+// The build is a list of named steps, each run once the steps it needs have finished,
+// steps that use different resources side by side. Each step hashes its inputs into a key
 // and records the key when it succeeds, so a second run with nothing changed skips
 // every step. Intermediate artifacts live under the user's cache directory; outputs
 // are first written beside their final place and renamed, so an interrupted build
@@ -11,6 +12,7 @@
 package images
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -19,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kindlab/kindlab/internal/atomicfile"
@@ -67,18 +70,46 @@ type Options struct {
 type Builder struct {
 	opts Options
 	run  runner.Runner
-	// keys of finished steps, by name, so later steps can depend on them.
+	// keys of finished steps, by name, so later steps can depend on them. Only
+	// Build's scheduling goroutine reads and writes it (keyOf).
 	keys map[string]string
-	// Facts found while building, used by later steps.
+	// missing collects the names keyOf was asked for and did not have (a step
+	// whose inputs name a step it does not come after; TestStepsComeAfterTheirInputs).
+	missing []string
+	// Facts found while building, used by later steps (those that come after the
+	// step that finds them).
 	kindDir      string
 	kubeadmList  []string
 	sandboxImage string
 	storage      kindStorage
 }
 
+// resource is what a step mostly uses; Build runs steps of different resources
+// side by side.
+type resource int
+
+const (
+	// light steps (a module download, a list) take a slot of their own.
+	light resource = iota
+	// compile: Go builds, which use every core.
+	compile
+	// disk: debootstrap and Docker image builds, bound by the network and the disk.
+	disk
+)
+
+// slots is how many steps of each resource run at once. Two compiles overlap one's
+// module download and link with the other's compiling; two disk steps overlap a
+// debootstrap's downloads with an image build.
+var slots = map[resource]int{light: 2, compile: 2, disk: 2}
+
 // step is one unit of the build.
 type step struct {
 	name string
+	// after names the steps whose outputs or facts this one uses; it starts once
+	// they have finished.
+	after []string
+	// uses is the resource the step mostly uses.
+	uses resource
 	// inputs returns what the step's output depends on, besides recipe.
 	inputs func() []string
 	// present reports whether the outputs exist (so a deleted image is rebuilt).
@@ -107,43 +138,170 @@ func New(opts Options) *Builder {
 	}
 }
 
-// Build runs every step in order.
+// outcome is what a step's goroutine reports to Build.
+type outcome struct {
+	i       int
+	skipped bool
+	err     error
+	elapsed time.Duration
+}
+
+// Build runs every step, each once the steps it comes after have finished, and
+// steps that use different resources (or free slots of one) side by side, in the
+// order they are listed when more are ready than there are slots. The first
+// failure stops what is running and starts nothing more.
 func (b *Builder) Build(ctx context.Context) error {
 	if !strings.HasPrefix(b.opts.KubernetesVersion, "v") {
 		return fmt.Errorf("kubernetes version %q: want a version such as %s", b.opts.KubernetesVersion, DefaultKubernetesVersion)
 	}
-	if err := os.MkdirAll(b.dir("stamps"), 0o755); err != nil {
-		return err
-	}
-	steps := b.steps()
-	for i, s := range steps {
-		key := b.key(s)
-		ev := Event{Step: s.name, Index: i + 1, Total: len(steps)}
-		start := time.Now()
-		if !b.opts.Force && !s.always && b.stamp(s.name) == key && (s.present == nil || s.present(ctx)) {
-			b.keys[s.name] = key
-			ev.State = Skipped
-			b.opts.Progress(ev)
-			continue
-		}
-		ev.State = Started
-		b.opts.Progress(ev)
-		fmt.Fprintf(b.opts.Log, "==> %s\n", s.name)
-		err := s.build(ctx)
-		ev.Elapsed = time.Since(start)
-		if err != nil {
-			ev.State, ev.Err = Failed, err
-			b.opts.Progress(ev)
-			return fmt.Errorf("%s: %w", s.name, err)
-		}
-		if err := b.setStamp(s.name, key); err != nil {
+	for _, d := range []string{"stamps", "tmp"} {
+		if err := os.MkdirAll(b.dir(d), 0o755); err != nil {
 			return err
 		}
-		b.keys[s.name] = key
-		ev.State = Done
+	}
+	return b.runSteps(ctx, b.steps())
+}
+
+// runSteps runs steps as Build describes.
+func (b *Builder) runSteps(ctx context.Context, steps []step) error {
+	if err := checkOrder(steps); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var logMu sync.Mutex
+	finished := map[string]bool{}
+	started := make([]bool, len(steps))
+	busy := map[resource]int{}
+	results := make(chan outcome)
+	running := 0
+	var firstErr error
+	for {
+		// Start what is ready, in list order, while its resource has a free slot.
+		for i, s := range steps {
+			if started[i] || firstErr != nil || busy[s.uses] >= slots[s.uses] || !allDone(s.after, finished) {
+				continue
+			}
+			started[i] = true
+			busy[s.uses]++
+			running++
+			key := b.key(s)
+			ev := Event{Step: s.name, Index: i + 1, Total: len(steps)}
+			log := &prefixWriter{mu: &logMu, w: b.opts.Log, prefix: "[" + s.name + "] "}
+			go func() {
+				start := time.Now()
+				sctx := runner.WithLog(ctx, log)
+				if !b.opts.Force && !s.always && b.stamp(s.name) == key && (s.present == nil || s.present(sctx)) {
+					results <- outcome{i: i, skipped: true}
+					return
+				}
+				ev.State = Started
+				b.opts.Progress(ev)
+				fmt.Fprintf(log, "==> %s\n", s.name)
+				err := s.build(sctx)
+				if err == nil {
+					err = b.setStamp(s.name, key)
+				}
+				log.Flush()
+				results <- outcome{i: i, err: err, elapsed: time.Since(start)}
+			}()
+			b.keys[s.name] = key
+		}
+		if running == 0 {
+			return firstErr
+		}
+		r := <-results
+		running--
+		s := steps[r.i]
+		busy[s.uses]--
+		ev := Event{Step: s.name, Index: r.i + 1, Total: len(steps), Elapsed: r.elapsed}
+		switch {
+		case r.skipped:
+			ev.State = Skipped
+		case r.err != nil:
+			ev.State, ev.Err = Failed, r.err
+			delete(b.keys, s.name)
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%s: %w", s.name, r.err)
+				cancel()
+			}
+		default:
+			ev.State = Done
+		}
 		b.opts.Progress(ev)
+		if r.err == nil {
+			finished[s.name] = true
+		}
+	}
+}
+
+func allDone(names []string, finished map[string]bool) bool {
+	for _, n := range names {
+		if !finished[n] {
+			return false
+		}
+	}
+	return true
+}
+
+// checkOrder makes sure every step comes after steps that exist and are listed
+// before it (so the build can never wait forever).
+func checkOrder(steps []step) error {
+	seen := map[string]bool{}
+	for _, s := range steps {
+		for _, a := range s.after {
+			if !seen[a] {
+				return fmt.Errorf("image build recipe: step %q comes after %q, which is not listed before it", s.name, a)
+			}
+		}
+		seen[s.name] = true
 	}
 	return nil
+}
+
+// keyOf is the key of a finished step, for the inputs of a step after it.
+func (b *Builder) keyOf(name string) string {
+	k, ok := b.keys[name]
+	if !ok {
+		b.missing = append(b.missing, name)
+	}
+	return k
+}
+
+// prefixWriter writes whole lines, each with a prefix, so the log of steps that run
+// side by side stays readable.
+type prefixWriter struct {
+	mu     *sync.Mutex
+	w      io.Writer
+	prefix string
+	part   []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.part = append(p.part, b...)
+	for {
+		i := bytes.IndexByte(p.part, '\n')
+		if i < 0 {
+			break
+		}
+		if _, err := fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.part[:i]); err != nil {
+			return len(b), err
+		}
+		p.part = p.part[i+1:]
+	}
+	return len(b), nil
+}
+
+// Flush writes what is left of an unfinished line.
+func (p *prefixWriter) Flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.part) > 0 {
+		fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.part)
+		p.part = nil
+	}
 }
 
 func (b *Builder) key(s step) string {

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -56,11 +58,13 @@ func (b *Builder) steps() []step {
 	return []step{
 		{
 			name:   "kind sources",
+			uses:   light,
 			always: true,
 			build:  b.findKind,
 		},
 		{
 			name:   "kubernetes binaries",
+			uses:   compile,
 			inputs: func() []string { return kubeBins },
 			present: func(context.Context) bool {
 				for _, n := range kubeBins {
@@ -74,25 +78,35 @@ func (b *Builder) steps() []step {
 		},
 		{
 			name:   "kubeadm image list",
+			uses:   light,
+			after:  []string{"kubernetes binaries"},
 			always: true,
 			build:  b.listKubeadmImages,
 		},
 		{
 			name:    "etcd",
+			uses:    compile,
+			after:   []string{"kubeadm image list"},
 			inputs:  func() []string { return []string{b.kubeadmImage("etcd")} },
 			present: func(context.Context) bool { return exists(bin("etcd")) },
 			build:   b.buildEtcd,
 		},
 		{
-			name:    "coredns",
-			inputs:  func() []string { return []string{b.kubeadmImage("coredns")} },
+			name:  "coredns",
+			uses:  compile,
+			after: []string{"kubeadm image list"},
+			inputs: func() []string {
+				return []string{b.kubeadmImage("coredns"), "plugins", hashStrings(slices.Sorted(maps.Values(corednsPlugins)))}
+			},
 			present: func(context.Context) bool { return exists(bin("coredns")) },
 			build: func(ctx context.Context) error {
-				return b.goInstall(ctx, "github.com/coredns/coredns@"+tagOf(b.kubeadmImage("coredns")), bin("coredns"))
+				return b.buildCoreDNS(ctx, tagOf(b.kubeadmImage("coredns")))
 			},
 		},
 		{
 			name:    "crictl",
+			uses:    compile,
+			after:   []string{"kind sources"},
 			inputs:  func() []string { return []string{b.crictlVersion()} },
 			present: func(context.Context) bool { return exists(bin("crictl")) },
 			build: func(ctx context.Context) error {
@@ -101,6 +115,7 @@ func (b *Builder) steps() []step {
 		},
 		{
 			name:    "local-path provisioner",
+			uses:    compile,
 			inputs:  func() []string { return []string{LocalPathVersion} },
 			present: func(context.Context) bool { return exists(bin("local-path-provisioner")) },
 			build: func(ctx context.Context) error {
@@ -109,6 +124,7 @@ func (b *Builder) steps() []step {
 		},
 		{
 			name:   "metallb",
+			uses:   compile,
 			inputs: func() []string { return []string{MetalLBVersion, "quick-readiness-0", "api-from-host-ip"} },
 			present: func(context.Context) bool {
 				return exists(bin("controller"), bin("speaker"), b.dir("src", "metallb-native.yaml"))
@@ -117,18 +133,21 @@ func (b *Builder) steps() []step {
 		},
 		{
 			name:    "registry",
+			uses:    compile,
 			inputs:  func() []string { return []string{RegistryVersion, "filesystem-only"} },
 			present: func(context.Context) bool { return exists(bin("registry")) },
 			build:   b.buildRegistryBinary,
 		},
 		{
 			name:    "kindlab programs",
+			uses:    compile,
 			inputs:  func() []string { return []string{hashFS(embedded, "programs")} },
 			present: func(context.Context) bool { return exists(bin("pause"), bin("echohostname"), bin("cniinstall")) },
 			build:   b.buildPrograms,
 		},
 		{
 			name:    "node rootfs",
+			uses:    disk,
 			inputs:  func() []string { return append([]string{b.mirror()}, nodePackages...) },
 			present: func(context.Context) bool { return exists(b.dir("rootfs", "node.tar")) },
 			build: func(ctx context.Context) error {
@@ -137,6 +156,7 @@ func (b *Builder) steps() []step {
 		},
 		{
 			name:    "userland rootfs",
+			uses:    disk,
 			inputs:  func() []string { return append([]string{b.mirror()}, userlandPackages...) },
 			present: func(context.Context) bool { return exists(b.dir("rootfs", "userland.tar")) },
 			build: func(ctx context.Context) error {
@@ -144,16 +164,20 @@ func (b *Builder) steps() []step {
 			},
 		},
 		{
-			name: "base image",
+			name:  "base image",
+			uses:  disk,
+			after: []string{"kind sources", "node rootfs", "crictl"},
 			inputs: func() []string {
-				return []string{b.keys["node rootfs"], b.keys["crictl"], hashDir(filepath.Join(b.kindDir, "images", "base", "files")), hashFS(embedded, "files")}
+				return []string{b.keyOf("node rootfs"), b.keyOf("crictl"), hashDir(filepath.Join(b.kindDir, "images", "base", "files")), hashFS(embedded, "files")}
 			},
 			present: b.imagesPresent(baseImage),
 			build:   b.buildBase,
 		},
 		{
 			name:    "userland image",
-			inputs:  func() []string { return []string{b.keys["userland rootfs"]} },
+			uses:    disk,
+			after:   []string{"userland rootfs"},
+			inputs:  func() []string { return []string{b.keyOf("userland rootfs")} },
 			present: b.imagesPresent(userlandImage),
 			build: func(ctx context.Context) error {
 				return b.importRootfs(ctx, b.dir("rootfs", "userland.tar"), userlandImage)
@@ -161,37 +185,47 @@ func (b *Builder) steps() []step {
 		},
 		{
 			name:    "kube-proxy base",
-			inputs:  func() []string { return append([]string{b.keys["userland rootfs"]}, kubeProxyPrograms...) },
+			uses:    disk,
+			after:   []string{"userland rootfs"},
+			inputs:  func() []string { return append([]string{b.keyOf("userland rootfs")}, kubeProxyPrograms...) },
 			present: b.imagesPresent(kubeProxyBase),
 			build:   b.buildKubeProxyBase,
 		},
 		{
-			name: "component images",
+			name:  "component images",
+			uses:  disk,
+			after: []string{"kind sources", "kubernetes binaries", "kubeadm image list", "etcd", "coredns", "metallb", "kindlab programs", "kube-proxy base", "local-path provisioner", "userland image"},
 			inputs: func() []string {
-				return append([]string{b.keys["kubernetes binaries"], b.keys["etcd"], b.keys["coredns"], b.keys["metallb"], b.keys["kindlab programs"],
-					b.keys["kube-proxy base"], b.keys["local-path provisioner"], b.keys["userland image"], b.sandboxImage, b.storage.provisioner, b.storage.helper}, b.kubeadmList...)
+				return append([]string{b.keyOf("kubernetes binaries"), b.keyOf("etcd"), b.keyOf("coredns"), b.keyOf("metallb"), b.keyOf("kindlab programs"),
+					b.keyOf("kube-proxy base"), b.keyOf("local-path provisioner"), b.keyOf("userland image"), b.sandboxImage, b.storage.provisioner, b.storage.helper}, b.kubeadmList...)
 			},
 			present: func(ctx context.Context) bool { return b.imagesPresent(b.componentTags()...)(ctx) },
 			build:   b.buildComponents,
 		},
 		{
-			name: "lab images",
+			name:  "lab images",
+			uses:  disk,
+			after: []string{"kindlab programs", "userland image"},
 			inputs: func() []string {
-				return []string{b.keys["kindlab programs"], b.keys["userland image"], hashFS(embedded, "files")}
+				return []string{b.keyOf("kindlab programs"), b.keyOf("userland image"), hashFS(embedded, "files")}
 			},
 			present: b.imagesPresent(LabImages...),
 			build:   b.buildLabImages,
 		},
 		{
 			name:    "registry image",
-			inputs:  func() []string { return []string{b.keys["registry"], registryConfig} },
+			uses:    disk,
+			after:   []string{"registry"},
+			inputs:  func() []string { return []string{b.keyOf("registry"), registryConfig} },
 			present: b.imagesPresent(RegistryImage),
 			build:   b.buildRegistry,
 		},
 		{
-			name: "node image",
+			name:  "node image",
+			uses:  disk,
+			after: []string{"kind sources", "base image", "component images", "lab images", "crictl"},
 			inputs: func() []string {
-				return []string{b.keys["base image"], b.keys["component images"], b.keys["lab images"], b.keys["crictl"], hashFS(embedded, "files"),
+				return []string{b.keyOf("base image"), b.keyOf("component images"), b.keyOf("lab images"), b.keyOf("crictl"), hashFS(embedded, "files"),
 					strings.Join(nodeFeatures, ","), hashStrings([]string{b.storage.manifest, "api-from-host-ip", "storage-classes-for-kind"}),
 					hashStrings(append(append([]string{}, MirrorHosts...), MirrorHostsToml("docker.io", false), MirrorHostsToml(RegistryHostAlias, false)))}
 			},

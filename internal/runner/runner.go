@@ -53,6 +53,22 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Run runs name with args.
+type logKey struct{}
+
+// WithLog returns a context whose commands log to w instead of their Runner's Log
+// (steps of a build that run side by side each log under their own name).
+func WithLog(ctx context.Context, w io.Writer) context.Context {
+	return context.WithValue(ctx, logKey{}, w)
+}
+
+// LogOf is the log WithLog put in ctx, or def.
+func LogOf(ctx context.Context, def io.Writer) io.Writer {
+	if w, ok := ctx.Value(logKey{}).(io.Writer); ok {
+		return w
+	}
+	return def
+}
+
 func (r Runner) Run(ctx context.Context, name string, args ...string) error {
 	return r.Do(ctx, Cmd{Name: name, Args: args})
 }
@@ -75,7 +91,9 @@ func (r Runner) Do(ctx context.Context, c Cmd) error {
 	cmd.Stdin = c.Stdin
 	tail := &tailBuffer{max: 40}
 	var log io.Writer = io.Discard
-	if r.Log != nil {
+	if w, ok := ctx.Value(logKey{}).(io.Writer); ok {
+		log = w
+	} else if r.Log != nil {
 		log = r.Log
 	}
 	line := c.Name + " " + strings.Join(c.Args, " ")
