@@ -93,14 +93,17 @@ const (
 	light resource = iota
 	// compile: Go builds, which use every core.
 	compile
-	// disk: debootstrap and Docker image builds, bound by the network and the disk.
+	// disk: Docker image builds, bound by the disk.
 	disk
+	// packages: debootstrap, bound by the network and the disk. Two at once raced
+	// on the package cache they share (one validated a .deb the other was
+	// rewriting) and failed a cold build.
+	packages
 )
 
 // slots is how many steps of each resource run at once. Two compiles overlap one's
-// module download and link with the other's compiling; two disk steps overlap a
-// debootstrap's downloads with an image build.
-var slots = map[resource]int{light: 2, compile: 2, disk: 2}
+// module download and link with the other's compiling.
+var slots = map[resource]int{light: 2, compile: 2, disk: 2, packages: 1}
 
 // step is one unit of the build.
 type step struct {

@@ -161,3 +161,17 @@ func TestAFailedStepStopsTheBuild(t *testing.T) {
 		t.Errorf("the running step was not stopped: %v", r.events)
 	}
 }
+
+// TestDebootstrapsRunOneAtATime: the two root file systems share debootstrap's
+// package cache, and two debootstraps at once broke each other's downloads.
+func TestDebootstrapsRunOneAtATime(t *testing.T) {
+	t.Parallel()
+	if slots[packages] != 1 {
+		t.Errorf("%d debootstraps may run at once", slots[packages])
+	}
+	for _, s := range New(Options{CacheDir: t.TempDir()}).steps() {
+		if strings.HasSuffix(s.name, "rootfs") && s.uses != packages {
+			t.Errorf("step %q runs debootstrap but does not use the package cache's slot", s.name)
+		}
+	}
+}

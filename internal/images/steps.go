@@ -147,7 +147,7 @@ func (b *Builder) steps() []step {
 		},
 		{
 			name:    "node rootfs",
-			uses:    disk,
+			uses:    packages,
 			inputs:  func() []string { return append([]string{b.mirror()}, nodePackages...) },
 			present: func(context.Context) bool { return exists(b.dir("rootfs", "node.tar")) },
 			build: func(ctx context.Context) error {
@@ -156,7 +156,7 @@ func (b *Builder) steps() []step {
 		},
 		{
 			name:    "userland rootfs",
-			uses:    disk,
+			uses:    packages,
 			inputs:  func() []string { return append([]string{b.mirror()}, userlandPackages...) },
 			present: func(context.Context) bool { return exists(b.dir("rootfs", "userland.tar")) },
 			build: func(ctx context.Context) error {
