@@ -85,13 +85,44 @@ func (s *Store) load() (*File, error) {
 		s.Warning = fmt.Sprintf("progress file was corrupt; set aside as %s and started fresh", aside)
 		return &File{Version: 1, Labs: map[string]*LabProgress{}}, nil
 	}
+	// A hand-edited file may hold what kindlab never writes.
+	for id, lp := range f.Labs {
+		if lp == nil {
+			delete(f.Labs, id)
+			continue
+		}
+		for step, n := range lp.Hints {
+			if n < 0 {
+				lp.Hints[step] = 0
+			}
+		}
+	}
 	return f, nil
+}
+
+// lock orders read-modify-writes of the file across this process (mu) and others
+// (a lock file beside it): two kindlab commands at once both keep their changes.
+func (s *Store) lock() (func(), error) {
+	s.mu.Lock()
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	release, err := lockFile(s.path + ".lock")
+	if err != nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("lock %s: %w", s.path, err)
+	}
+	return func() { release(); s.mu.Unlock() }, nil
 }
 
 // Update changes one lab's progress and writes the file atomically.
 func (s *Store) Update(labID string, fn func(*LabProgress)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	f, err := s.load()
 	if err != nil {
 		return err
@@ -108,8 +139,11 @@ func (s *Store) Update(labID string, fn func(*LabProgress)) error {
 
 // Clear removes one lab's progress (reset), or all with labID "".
 func (s *Store) Clear(labID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	f, err := s.load()
 	if err != nil {
 		return err

@@ -1,9 +1,11 @@
 package progress
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -45,5 +47,55 @@ func TestCorruptFileIsSetAside(t *testing.T) {
 	matches, _ := filepath.Glob(s.Path() + ".corrupt-*")
 	if len(matches) != 1 {
 		t.Errorf("corrupt file not set aside: %v", matches)
+	}
+}
+
+// TestConcurrentWritersKeepEveryAnswer: stores opened separately (as separate
+// kindlab commands open them) all updating at once lose nothing.
+func TestConcurrentWritersKeepEveryAnswer(t *testing.T) {
+	dir := t.TempDir()
+	const writers, each = 12, 10
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := Open(dir, "kindlab")
+			for i := 0; i < each; i++ {
+				if err := s.Update("pod", func(lp *LabProgress) {
+					if lp.Answers == nil {
+						lp.Answers = map[string]string{}
+					}
+					lp.Answers[fmt.Sprintf("q%d-%d", w, i)] = "a"
+				}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	f, err := Open(dir, "kindlab").Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(f.Labs["pod"].Answers); got != writers*each {
+		t.Errorf("%d of %d answers kept", got, writers*each)
+	}
+}
+
+func TestANegativeHintCountIsZero(t *testing.T) {
+	dir := t.TempDir()
+	s := Open(dir, "kindlab")
+	os.MkdirAll(filepath.Dir(s.Path()), 0o755)
+	os.WriteFile(s.Path(), []byte(`{"version":1,"labs":{"pod":{"hints":{"create":-5}},"x":null}}`), 0o644)
+	f, err := s.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.Labs["pod"].Hints["create"]; n != 0 {
+		t.Errorf("hint count %d, want 0", n)
+	}
+	if _, ok := f.Labs["x"]; ok {
+		t.Error("a null lab is kept")
 	}
 }
