@@ -55,7 +55,7 @@ func (e *Evaluator) http(ctx context.Context, c *lab.HTTPCheck) (Status, string,
 		n = 1
 	}
 	// The URL is an argument, never part of the script: a lab cannot inject commands.
-	script := `i=0; while [ "$i" -lt "$1" ]; do curl -sS --max-time 2 "$2" 2>&1; echo "` + replySep + `"; i=$((i+1)); done`
+	script := `i=0; while [ "$i" -lt "$1" ]; do curl -sS --globoff --proto =http,https --max-time 2 "$2" 2>&1; echo "` + replySep + `"; i=$((i+1)); done`
 	out, err := e.Cluster.Probe(ctx, "sh", "-c", script, "sh", fmt.Sprint(n), url)
 	if err != nil {
 		return Error, e.msg().f("cannot run a request in the cluster: %v", "클러스터 안에서 요청을 보낼 수 없습니다: %v", err), nil

@@ -3,7 +3,10 @@ package check
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kindlab/kindlab/internal/lab"
 )
@@ -84,8 +87,40 @@ func (e *Evaluator) Evaluate(ctx context.Context, c *lab.Check) Result {
 	default:
 		st, ms = Error, fmt.Sprintf("check %q has no kind", c.ID)
 	}
-	r.Status, r.Message, r.Evidence = st, ms, evd
+	// Messages and evidence quote what pods said (HTTP bodies, command output,
+	// names): no terminal control sequence of theirs reaches a terminal or report.
+	r.Status, r.Message = st, Printable(ms)
+	for _, v := range evd {
+		r.Evidence = append(r.Evidence, Printable(v))
+	}
 	return r
+}
+
+// Printable replaces control characters (but newline and tab) and invalid UTF-8
+// in s with visible escapes: ESC becomes "\x1b".
+func Printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || r != '\n' && r != '\t' && unicode.IsControl(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r != '\n' && r != '\t' && unicode.IsControl(r):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // Truth is the value an answer check wants, read from the cluster.

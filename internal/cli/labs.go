@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,11 +90,20 @@ func newLabsLintCommand(s Streams) *cobra.Command {
 		Long:  "lint loads the labs built into kindlab, or a lab pack on disk with --dir (holding labs/ and manifests/), and reports every problem with its file and line.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			labsFS, manFS := labs.FS, manifests.FS
+			var labsFS, manFS fs.FS = labs.FS, manifests.FS
 			var set *lab.Set
 			var err error
 			if dir != "" {
-				set, err = lab.Load(os.DirFS(filepath.Join(dir, "labs")), os.DirFS(filepath.Join(dir, "manifests")))
+				var labsDir, manDir io.Closer
+				if labsFS, labsDir, err = lab.PackFS(filepath.Join(dir, "labs")); err != nil {
+					return cannot(fmt.Errorf("--dir: %w", err))
+				}
+				defer labsDir.Close()
+				if manFS, manDir, err = lab.PackFS(filepath.Join(dir, "manifests")); err != nil {
+					return cannot(fmt.Errorf("--dir: %w", err))
+				}
+				defer manDir.Close()
+				set, err = lab.Load(labsFS, manFS)
 			} else {
 				set, err = lab.Load(labsFS, manFS)
 			}

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kindlab/kindlab/internal/kube"
 	"github.com/kindlab/kindlab/internal/lab"
 )
 
@@ -132,7 +133,12 @@ func (s *Session) delete(ctx context.Context, ref lab.ObjectRef, grace *int64) e
 		if err != nil {
 			return err
 		}
+		_, madeBy, _ := strings.Cut(ref.CreatedBy, "/")
 		for _, it := range list.Items {
+			// kindlab's own helper pod may share the namespace: a lab never removes it.
+			if it.GetLabels()[kube.ManagedByLabel] == kube.ManagedBy || madeBy != "" && it.GetGenerateName() != madeBy+"-" {
+				continue
+			}
 			names = append(names, it.GetName())
 		}
 	}

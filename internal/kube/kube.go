@@ -5,6 +5,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -52,6 +53,39 @@ func KubeconfigNamespace(kubeconfig []byte, context string) (string, error) {
 	}
 	return "", nil
 }
+
+// KubeconfigCurrentContext is the name of a kubeconfig's current context.
+func KubeconfigCurrentContext(kubeconfig []byte) (string, error) {
+	cc, err := clientcmd.Load(kubeconfig)
+	if err != nil {
+		return "", fmt.Errorf("parse kubeconfig: %w", err)
+	}
+	return cc.CurrentContext, nil
+}
+
+// PodCIDRs are the pod networks the nodes were given (spec.podCIDRs), deduplicated.
+func PodCIDRs(ctx context.Context, cs kubernetes.Interface) ([]string, error) {
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, n := range nodes.Items {
+		for _, c := range n.Spec.PodCIDRs {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out, nil
+}
+
+// ManagedByLabel with the value ManagedBy marks what kindlab itself made (its helper
+// pod, a class's objects), never a learner's work.
+const (
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	ManagedBy      = "kindlab"
+)
 
 // SystemNamespaces hold the pods a cluster needs before a lab can start: the
 // control plane, kube-proxy, the pod network, DNS, and the default storage.

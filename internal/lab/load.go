@@ -214,7 +214,10 @@ func (v *validator) lab(l *Lab) {
 	v.text([]any{"title"}, l.Title, "title")
 	v.text([]any{"goal"}, l.Goal, "goal")
 	files := map[string]bool{}
-	for _, f := range l.Files {
+	for i, f := range l.Files {
+		if f != path.Base(f) || f == "." || f == ".." || strings.ContainsAny(f, `/\`) {
+			v.add([]any{"files", i}, "file %q must be a plain file name in manifests/%s/ (no directories, no ..)", f, l.ID)
+		}
 		files[f] = true
 	}
 	for i, c := range l.Cleanup {
@@ -278,11 +281,17 @@ func (v *validator) ref(p []any, r ObjectRef) {
 	if !objectKinds[r.Kind] {
 		v.add(p, "kind %q is not one of Pod, ReplicaSet, Deployment, Service", r.Kind)
 	}
-	if (r.Name == "") == (r.Selector == "") {
-		v.add(p, "give exactly one of name and selector")
+	if (r.Name == "") == (r.Selector == "" && r.CreatedBy == "") {
+		v.add(p, "give exactly one of name and selector (or createdBy)")
 	}
 	if r.Selector != "" {
 		v.selector(p, r.Selector)
+	}
+	if r.CreatedBy != "" {
+		kind, name, _ := strings.Cut(r.CreatedBy, "/")
+		if r.Kind != "Pod" || kind != "ReplicaSet" || len(validation.IsDNS1123Subdomain(name)) != 0 {
+			v.add(p, "createdBy must be ReplicaSet/<name>, on kind Pod")
+		}
 	}
 }
 
@@ -400,7 +409,7 @@ func (v *validator) check(p []any, c *Check) {
 	case c.Endpoints != nil:
 		need(c.Endpoints.Service != "" && c.Endpoints.Count >= 0, "needs service and count")
 	case c.HTTP != nil:
-		need(strings.HasPrefix(c.HTTP.URL, "http://"), "url must start with http://")
+		need(inClusterURL(c.HTTP.URL), "url must be http://{pod:NAME}, http://{svc:NAME} or http://SERVICE[.NAMESPACE[.svc[.cluster.local]]], with an optional :port and path (a lab pack may not send kindlab's requests anywhere else)")
 		need(c.HTTP.Contains != "" || c.HTTP.DistinctAtLeast > 0 || c.HTTP.SamePod, "needs contains, distinctAtLeast or samePod")
 		need(c.HTTP.Requests >= 0 && c.HTTP.Requests <= 50, "requests must be 0..50")
 	case c.HostHTTP != nil:
@@ -416,3 +425,10 @@ func (v *validator) check(p []any, c *Check) {
 		v.text(p, c.Answer.Question, "question")
 	}
 }
+
+// inClusterURLRE is what an in-cluster HTTP check may request: a pod or Service of
+// the lab (kindlab fills in the address) or a Service's DNS name, never an address
+// outside the cluster (a cloud's metadata service, the machine's other ports).
+var inClusterURLRE = regexp.MustCompile(`^http://(\{(pod|svc):[a-z0-9]([-a-z0-9.]*[a-z0-9])?\}|[a-z]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)?(\.svc(\.cluster\.local)?)?)(:[0-9]{1,5})?(/[-A-Za-z0-9._~/%?=&]*)?$`)
+
+func inClusterURL(u string) bool { return inClusterURLRE.MatchString(u) }

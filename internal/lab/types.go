@@ -79,11 +79,15 @@ type Solution struct {
 	Actions  []Action `yaml:"actions"`
 }
 
-// ObjectRef names objects of a kind in the lab's namespace, by name or selector.
+// ObjectRef names objects of a kind in the lab's namespace, by name, by selector,
+// or (pods) by the ReplicaSet that made them, optionally narrowed by a selector.
 type ObjectRef struct {
 	Kind     string `yaml:"kind"`
 	Name     string `yaml:"name,omitempty"`
 	Selector string `yaml:"selector,omitempty"`
+	// CreatedBy is ReplicaSet/NAME: the pods that ReplicaSet made (their generated
+	// name), even once it has let them go, and no other pod of the namespace.
+	CreatedBy string `yaml:"createdBy,omitempty"`
 }
 
 // Action is one change to the cluster; exactly one field is set.
