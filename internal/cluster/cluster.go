@@ -168,20 +168,46 @@ func (m *Manager) CheckDocker(ctx context.Context) error {
 	if _, err := exec.LookPath("docker"); err != nil {
 		return fmt.Errorf("%w: docker is not installed; run `sudo kindlab doctor --fix`", ErrDockerDown)
 	}
-	v, err := m.run.Output(ctx, "docker", "version", "--format", "{{.Server.Version}}")
+	// A daemon that accepts connections and never answers must not hang kindlab.
+	vctx, cancel := context.WithTimeout(ctx, dockerAnswerTimeout)
+	defer cancel()
+	v, err := m.run.Output(vctx, "docker", "version", "--format", "{{.Server.Version}}")
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if vctx.Err() != nil {
+		return fmt.Errorf("%w: the Docker daemon did not answer within %s; restart it (`sudo systemctl restart docker`, or `sudo kindlab doctor --fix`)", ErrDockerDown, dockerAnswerTimeout)
+	}
 	if err != nil || v == "" {
 		return fmt.Errorf("%w: the Docker daemon does not answer; run `sudo kindlab doctor --fix` (or start Docker)", ErrDockerDown)
 	}
 	return nil
 }
 
+// dockerAnswerTimeout bounds `docker version`, which answers in ~50 ms.
+var dockerAnswerTimeout = 15 * time.Second
+
 // Exists reports whether a cluster named name exists.
 func (m *Manager) Exists(name string) (bool, error) {
-	names, err := m.provider.List()
-	if err != nil {
-		return false, err
+	// kind's List takes no context: bounded here, like CheckDocker.
+	type listed struct {
+		names []string
+		err   error
 	}
-	return slices.Contains(names, name), nil
+	done := make(chan listed, 1)
+	go func() {
+		names, err := m.provider.List()
+		done <- listed{names, err}
+	}()
+	select {
+	case l := <-done:
+		if l.err != nil {
+			return false, l.err
+		}
+		return slices.Contains(l.names, name), nil
+	case <-time.After(dockerAnswerTimeout):
+		return false, fmt.Errorf("%w: the Docker daemon did not list containers within %s; restart it", ErrDockerDown, dockerAnswerTimeout)
+	}
 }
 
 // Create makes a cluster and waits until it is ready for the labs. On failure or
@@ -255,7 +281,10 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 		if err != nil && !o.Retain {
 			m.emit(Progress{Step: "Deleting the half-made cluster"})
 			start := time.Now()
-			if derr := m.deleteCluster(context.WithoutCancel(ctx), o.Name, o.KubeconfigPath); derr != nil {
+			// Even after Ctrl-C, but bounded: a wedged Docker daemon must not hang here.
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+			defer cancel()
+			if derr := m.deleteCluster(dctx, o.Name, o.KubeconfigPath); derr != nil {
 				err = errors.Join(err, fmt.Errorf("delete half-made cluster %q: %w", o.Name, derr))
 			}
 			m.emit(Progress{Step: "Deleting the half-made cluster", Done: true, Elapsed: time.Since(start)})
@@ -356,7 +385,15 @@ func (m *Manager) Delete(ctx context.Context, name, kubeconfigPath string) error
 func (m *Manager) deleteCluster(ctx context.Context, name, kubeconfigPath string) error {
 	var err error
 	for try := 0; try < 3; try++ {
-		if err = m.provider.Delete(name, kubeconfigPath); err == nil {
+		// kind's Delete takes no context: it runs aside, and ctx bounds the wait.
+		done := make(chan error, 1)
+		go func() { done <- m.provider.Delete(name, kubeconfigPath) }()
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			return fmt.Errorf("delete cluster %q: %w (Docker does not answer; once it does, remove what is left with `docker rm -f %s-control-plane`)", name, ctx.Err(), name)
+		}
+		if err == nil {
 			return nil
 		}
 		m.debug(fmt.Sprintf("delete %s (try %d): %v", name, try+1, err))
