@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/kindlab/kindlab/internal/atomicfile"
 )
@@ -35,6 +36,9 @@ type Learner struct {
 	Kubeconfig string `json:"kubeconfig"`
 	// HostPort is 127.0.0.1's port mapped to NodePort 31000 (cluster mode).
 	HostPort int `json:"hostPort,omitempty"`
+	// TokenExpires is when the kubeconfig's token stops working (namespace mode);
+	// `kindlab class kubeconfig --learner NAME` issues a new one.
+	TokenExpires time.Time `json:"tokenExpires,omitzero"`
 }
 
 // Class is what the class file holds.
@@ -47,6 +51,9 @@ type Class struct {
 	AdminKubeconfig string    `json:"adminKubeconfig,omitempty"`
 	AdminContext    string    `json:"adminContext,omitempty"`
 	Learners        []Learner `json:"learners"`
+	// Isolation is what the last `class create` found of the shared cluster's
+	// NetworkPolicy enforcement: "enforced", "not enforced" or "unknown".
+	Isolation string `json:"networkIsolation,omitempty"`
 
 	path string
 }

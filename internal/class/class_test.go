@@ -2,16 +2,20 @@ package class
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/kindlab/kindlab/internal/kube"
 )
@@ -51,42 +55,62 @@ func TestClassFileRoundTripAndDamage(t *testing.T) {
 	}
 }
 
-func TestProvisionNamespaceGivesAKubeconfigForTheNamespace(t *testing.T) {
+// fakeCluster is a fake API server that issues tokens as TokenRequest does.
+func fakeCluster() *fake.Clientset {
 	cs := fake.NewClientset()
-	// The fake has no token controller: play it.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	go func() {
-		for ctx.Err() == nil {
-			s, err := cs.CoreV1().Secrets("student-01").Get(ctx, learnerSecret, metav1.GetOptions{})
-			if err == nil {
-				s.Data = map[string][]byte{corev1.ServiceAccountTokenKey: []byte("tok")}
-				cs.CoreV1().Secrets("student-01").Update(ctx, s, metav1.UpdateOptions{})
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
+	cs.PrependReactor("create", "serviceaccounts", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() != "token" {
+			return false, nil, nil
 		}
-	}()
+		tr := a.(k8stesting.CreateAction).GetObject().(*authenticationv1.TokenRequest).DeepCopy()
+		tr.Status.Token = "tok"
+		tr.Status.ExpirationTimestamp = metav1.NewTime(time.Now().Add(time.Duration(*tr.Spec.ExpirationSeconds) * time.Second))
+		return true, tr, nil
+	})
+	return cs
+}
+
+func TestProvisionNamespaceGivesAKubeconfigForTheNamespace(t *testing.T) {
+	ctx := context.Background()
+	cs := fakeCluster()
 	admin := &rest.Config{Host: "https://127.0.0.1:6443", TLSClientConfig: rest.TLSClientConfig{CAData: []byte("ca")}}
-	data, err := ProvisionNamespace(ctx, cs, admin, "student-01", "kindlab-system", "kindlab-probe")
+	p := Provision{Namespace: "student-01", TokenTTL: 24 * time.Hour, HelperNamespace: "kindlab-system", PodCIDRs: []string{"10.244.0.0/24"}}
+	grant, err := ProvisionNamespace(ctx, cs, admin, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, _ := kube.KubeconfigNamespace(data, "")
-	cfg, err := kube.RESTConfigFromKubeconfig(data, "")
+	ns, _ := kube.KubeconfigNamespace(grant.Kubeconfig, "")
+	cfg, err := kube.RESTConfigFromKubeconfig(grant.Kubeconfig, "")
 	if err != nil || ns != "student-01" || cfg.BearerToken != "tok" || cfg.Host != admin.Host {
-		t.Fatalf("kubeconfig: ns %q host %q token %q err %v\n%s", ns, cfg.Host, cfg.BearerToken, err, data)
+		t.Fatalf("kubeconfig: ns %q host %q token %q err %v\n%s", ns, cfg.Host, cfg.BearerToken, err, grant.Kubeconfig)
 	}
-	rb, err := cs.RbacV1().RoleBindings("student-01").Get(ctx, "kindlab-learner-edit", metav1.GetOptions{})
+	if d := time.Until(grant.Expires); d < 23*time.Hour || d > 25*time.Hour {
+		t.Errorf("token expires in %s, want 24h", d)
+	}
+	nsObj, err := cs.CoreV1().Namespaces().Get(ctx, "student-01", metav1.GetOptions{})
+	if err != nil || nsObj.Labels["pod-security.kubernetes.io/enforce"] != "baseline" || !Ours(nsObj) {
+		t.Errorf("namespace labels: %v %v", nsObj.Labels, err)
+	}
+	rb, err := cs.RbacV1().RoleBindings("student-01").Get(ctx, editBindingName, metav1.GetOptions{})
 	if err != nil || rb.RoleRef.Name != "edit" || rb.Subjects[0].Namespace != "student-01" {
 		t.Errorf("edit binding: %+v %v", rb, err)
 	}
-	role, err := cs.RbacV1().Roles("kindlab-system").Get(ctx, probeUserRole, metav1.GetOptions{})
-	if err != nil || role.Rules[1].ResourceNames[0] != "kindlab-probe" {
-		t.Errorf("helper pod role: %+v %v", role, err)
+	if _, err := cs.RbacV1().Roles("kindlab-system").Get(ctx, legacyProbeRole, metav1.GetOptions{}); err == nil {
+		t.Error("learners are given exec rights into the shared helper")
+	}
+	quota, err := cs.CoreV1().ResourceQuotas("student-01").Get(ctx, quotaName, metav1.GetOptions{})
+	if err != nil || quota.Spec.Hard.Pods().Value() != int64(FairShare.Pods) {
+		t.Errorf("quota: %+v %v", quota, err)
+	}
+	if _, err := cs.CoreV1().LimitRanges("student-01").Get(ctx, limitRangeName, metav1.GetOptions{}); err != nil {
+		t.Errorf("limit range: %v", err)
+	}
+	np, err := cs.NetworkingV1().NetworkPolicies("student-01").Get(ctx, networkPolicy, metav1.GetOptions{})
+	if err != nil || len(np.Spec.Ingress) != 1 || len(np.Spec.Ingress[0].From) != 3 || np.Spec.Ingress[0].From[2].IPBlock.Except[0] != "10.244.0.0/24" {
+		t.Errorf("network policy: %+v %v", np, err)
 	}
 	// A second run completes instead of failing on what exists.
-	if _, err := ProvisionNamespace(ctx, cs, admin, "student-01", "kindlab-system", "kindlab-probe"); err != nil {
+	if _, err := ProvisionNamespace(ctx, cs, admin, p); err != nil {
 		t.Errorf("second provisioning: %v", err)
 	}
 	if err := DeprovisionNamespace(ctx, cs, "student-01", "kindlab-system"); err != nil {
@@ -95,7 +119,43 @@ func TestProvisionNamespaceGivesAKubeconfigForTheNamespace(t *testing.T) {
 	if _, err := cs.CoreV1().Namespaces().Get(ctx, "student-01", metav1.GetOptions{}); err == nil {
 		t.Error("namespace left after deprovisioning")
 	}
+	if _, err := cs.RbacV1().ClusterRoleBindings().Get(ctx, nodeReaderRole+"-student-01", metav1.GetOptions{}); err == nil {
+		t.Error("cluster role binding left after deprovisioning")
+	}
 	if err := DeprovisionNamespace(ctx, cs, "student-01", "kindlab-system"); err != nil {
 		t.Errorf("deprovisioning twice: %v", err)
+	}
+	if err := RemoveShared(ctx, cs, "kindlab-system"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.RbacV1().ClusterRoles().Get(ctx, nodeReaderRole, metav1.GetOptions{}); err == nil {
+		t.Error("the shared node reader role is left")
+	}
+}
+
+func TestANamespaceKindlabDidNotMakeIsNeitherTakenNorDeleted(t *testing.T) {
+	ctx := context.Background()
+	cs := fakeCluster()
+	admin := &rest.Config{Host: "https://127.0.0.1:6443"}
+	cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "student-01"}}, metav1.CreateOptions{})
+	_, err := ProvisionNamespace(ctx, cs, admin, Provision{Namespace: "student-01"})
+	if !errors.Is(err, ErrNotOurs) || !strings.Contains(err.Error(), "--adopt") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := cs.CoreV1().ServiceAccounts("student-01").Get(ctx, learnerSA, metav1.GetOptions{}); err == nil {
+		t.Error("a learner was given a namespace kindlab did not make")
+	}
+	if err := DeprovisionNamespace(ctx, cs, "student-01", ""); !errors.Is(err, ErrNotOurs) {
+		t.Errorf("deprovisioning someone else's namespace: %v", err)
+	}
+	if _, err := cs.CoreV1().Namespaces().Get(ctx, "student-01", metav1.GetOptions{}); err != nil {
+		t.Error("a namespace kindlab did not make was deleted")
+	}
+	// --adopt takes it over; then it is the class's.
+	if _, err := ProvisionNamespace(ctx, cs, admin, Provision{Namespace: "student-01", Adopt: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := DeprovisionNamespace(ctx, cs, "student-01", ""); err != nil {
+		t.Errorf("deprovisioning an adopted namespace: %v", err)
 	}
 }

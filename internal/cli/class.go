@@ -37,7 +37,8 @@ own; in namespace mode RBAC limits a learner to their namespace.
 The class is kept in the state directory (class/class.json, beside the learners'
 kubeconfigs), so status, reset and delete know every learner.`,
 	}
-	cmd.AddCommand(newClassCreateCommand(g, s), newClassStatusCommand(g, s), newClassResetCommand(g, s), newClassDeleteCommand(g, s))
+	cmd.AddCommand(newClassCreateCommand(g, s), newClassStatusCommand(g, s), newClassResetCommand(g, s), newClassDeleteCommand(g, s),
+		newClassKubeconfigCommand(g, s))
 	return cmd
 }
 
@@ -57,6 +58,8 @@ type classCreateOptions struct {
 	learners   int
 	prefix     string
 	namespaces bool
+	adopt      bool
+	tokenTTL   time.Duration
 	create     clusterCreateOptions
 }
 
@@ -83,6 +86,8 @@ completes the class. A bigger N adds learners.`,
 	f.IntVar(&o.learners, "learners", 0, "number of learners")
 	f.StringVar(&o.prefix, "prefix", "student", "learner names are PREFIX-01, PREFIX-02, ...")
 	f.BoolVar(&o.namespaces, "namespaces", false, "one namespace per learner on one shared cluster instead of a cluster each")
+	f.BoolVar(&o.adopt, "adopt", false, "with --namespaces: give a learner a namespace that exists and kindlab did not make (class delete then deletes it)")
+	f.DurationVar(&o.tokenTTL, "token-ttl", class.DefaultTokenTTL, "with --namespaces: how long each learner's kubeconfig works (class kubeconfig issues a new one)")
 	f.StringVar(&o.create.image, "image", "", "node image for learner clusters (default: kindlab's own)")
 	f.DurationVar(&o.create.wait, "wait", 5*time.Minute, "how long to wait for each cluster's system pods")
 	return cmd
@@ -95,6 +100,9 @@ func runClassCreate(cmd *cobra.Command, g *Globals, s Streams, o *classCreateOpt
 	}
 	if err := kube.ValidateName(o.prefix); err != nil {
 		return cannot(fmt.Errorf("--prefix: %w", err))
+	}
+	if o.tokenTTL < 10*time.Minute {
+		return cannot(errors.New("--token-ttl must be at least 10m (the API server's shortest token)"))
 	}
 	dir, err := stateDir()
 	if err != nil {
@@ -228,32 +236,53 @@ func createNamespaceLearners(ctx context.Context, g *Globals, s Streams, c *clas
 	if err := sess.EnsureProbe(ctx); err != nil {
 		return err
 	}
+	podCIDRs, err := kube.PodCIDRs(ctx, sess.Client())
+	if err != nil {
+		return cannot(fmt.Errorf("cluster %s: list nodes: %w", c.Cluster, err))
+	}
 	for i := 1; i <= o.learners; i++ {
 		name := class.LearnerName(o.prefix, i)
-		data, err := class.ProvisionNamespace(ctx, sess.Client(), admin, name, engine.ProbeNamespace, engine.ProbePod)
+		grant, err := class.ProvisionNamespace(ctx, sess.Client(), admin, class.Provision{
+			Namespace: name, TokenTTL: o.tokenTTL, Adopt: o.adopt, HelperNamespace: engine.ProbeNamespace, PodCIDRs: podCIDRs,
+		})
+		if errors.Is(err, class.ErrNotOurs) {
+			return cannot(err)
+		}
 		if err != nil {
 			return err
 		}
-		kc, err := class.WriteKubeconfig(dir, name, data)
+		kc, err := class.WriteKubeconfig(dir, name, grant.Kubeconfig)
 		if err != nil {
 			return cannot(err)
 		}
-		c.Put(class.Learner{Name: name, Cluster: c.Cluster, Namespace: name, Kubeconfig: kc})
+		c.Put(class.Learner{Name: name, Cluster: c.Cluster, Namespace: name, Kubeconfig: kc, TokenExpires: grant.Expires})
 		if err := c.Save(); err != nil {
 			return err
 		}
 	}
+	fmt.Fprintf(s.Out, "learners' namespaces: Pod Security %q enforced, a ResourceQuota (%d pods) and LimitRange each, kubeconfig tokens valid until %s\n",
+		class.PodSecurityLevel, class.FairShare.Pods, time.Now().Add(o.tokenTTL).Format("2006-01-02 15:04 MST"))
+	isolation, detail := probeIsolation(ctx, sess)
+	c.Isolation = isolation
+	if err := c.Save(); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Out, "network isolation: %s — %s\n", isolation, detail)
 	return nil
 }
 
 func printLearners(w io.Writer, c *class.Class) {
-	fmt.Fprintf(w, "%-12s %-14s %-12s %-6s %s\n", "LEARNER", "CLUSTER", "NAMESPACE", "PORT", "KUBECONFIG")
+	fmt.Fprintf(w, "%-12s %-14s %-12s %-6s %-17s %s\n", "LEARNER", "CLUSTER", "NAMESPACE", "PORT", "TOKEN UNTIL", "KUBECONFIG")
 	for _, l := range c.Learners {
 		port := "-"
 		if l.HostPort != 0 {
 			port = strconv.Itoa(l.HostPort)
 		}
-		fmt.Fprintf(w, "%-12s %-14s %-12s %-6s %s\n", l.Name, l.Cluster, l.Namespace, port, l.Kubeconfig)
+		until := "-"
+		if !l.TokenExpires.IsZero() {
+			until = l.TokenExpires.Local().Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(w, "%-12s %-14s %-12s %-6s %-17s %s\n", l.Name, l.Cluster, l.Namespace, port, until, l.Kubeconfig)
 	}
 }
 
@@ -485,7 +514,20 @@ func resetLearner(ctx context.Context, g *Globals, c *class.Class, l *class.Lear
 			return fmt.Errorf("reset %s: %w", lb.ID, err)
 		}
 	}
-	return learnerProgress(dir, l).Clear("")
+	return clearLearnerProgress(dir, l)
+}
+
+// clearLearnerProgress forgets a learner's progress: the instructor's view of it and
+// what the learner's own kindlab keeps when run on this machine with their kubeconfig.
+func clearLearnerProgress(dir string, l *class.Learner) error {
+	err := learnerProgress(dir, l).Clear("")
+	if l.Namespace != "" && l.Namespace != "default" {
+		err = errors.Join(err, progress.Open(dir, progressName(kubeconfigProgressName(class.ContextName(l.Namespace)), l.Namespace)).Clear(""))
+	} else if l.Kubeconfig != "" {
+		// A learner cluster: kind names the kubeconfig's context kind-NAME.
+		err = errors.Join(err, progress.Open(dir, progressName(kubeconfigProgressName("kind-"+l.Cluster), l.Namespace)).Clear(""))
+	}
+	return err
 }
 
 func newClassDeleteCommand(g *Globals, s Streams) *cobra.Command {
@@ -515,6 +557,9 @@ func newClassDeleteCommand(g *Globals, s Streams) *cobra.Command {
 				name := l.Name
 				if c.Mode == class.ModeNamespaces {
 					err = class.DeprovisionNamespace(ctx, admin, l.Namespace, engine.ProbeNamespace)
+					if errors.Is(err, class.ErrNotOurs) {
+						err = cannot(err)
+					}
 				} else {
 					err = m.Delete(ctx, l.Cluster, l.Kubeconfig)
 					if errors.Is(err, cluster.ErrNotFound) {
@@ -526,7 +571,7 @@ func newClassDeleteCommand(g *Globals, s Streams) *cobra.Command {
 					return fmt.Errorf("learner %s: %w", name, err)
 				}
 				os.Remove(l.Kubeconfig)
-				_ = learnerProgress(dir, &l).Clear("")
+				clearLearnerProgress(dir, &l)
 				c.Remove(name)
 				if err := c.Save(); err != nil {
 					return err
@@ -534,6 +579,11 @@ func newClassDeleteCommand(g *Globals, s Streams) *cobra.Command {
 				fmt.Fprintf(s.Out, "deleted learner %s\n", name)
 			}
 			if len(c.Learners) == 0 {
+				if admin != nil {
+					if err := class.RemoveShared(ctx, admin, engine.ProbeNamespace); err != nil {
+						return fmt.Errorf("remove the learners' shared role: %w", err)
+					}
+				}
 				return c.Delete()
 			}
 			return nil

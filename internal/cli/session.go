@@ -124,7 +124,20 @@ func (g *Globals) progress() (*progress.Store, error) {
 	}
 	name := g.Cluster
 	if g.Kubeconfig != "" {
-		name = "kubeconfig-" + strings.NewReplacer("/", "_", ":", "_").Replace(g.Context)
+		// The context the kubeconfig's credentials come from: two learners'
+		// kubeconfigs (each with its own current context) keep apart.
+		ctxName := g.Context
+		if ctxName == "" {
+			if data, err := os.ReadFile(g.Kubeconfig); err == nil {
+				ctxName, _ = kube.KubeconfigCurrentContext(data)
+			}
+		}
+		name = kubeconfigProgressName(ctxName)
 	}
 	return progress.Open(dir, progressName(name, g.Namespace)), nil
+}
+
+// kubeconfigProgressName names the progress of a kubeconfig's context.
+func kubeconfigProgressName(context string) string {
+	return "kubeconfig-" + strings.NewReplacer("/", "_", ":", "_", "\\", "_", "..", "_").Replace(context)
 }

@@ -210,6 +210,7 @@ func classInNamespaces(t *testing.T, ctx context.Context, k cli, m interface {
 	Kubeconfig(string) (string, error)
 }, clusterName string) {
 	out := k.must(0, "class", "create", "--learners", "2", "--namespaces")
+	t.Logf("class create:\n%s", out)
 	kc := map[string]string{}
 	for _, l := range []string{"student-01", "student-02"} {
 		kc[l] = filepath.Join(k.state, "class", l+".kubeconfig")
@@ -224,6 +225,12 @@ func classInNamespaces(t *testing.T, ctx context.Context, k cli, m interface {
 	// Learner 2 solves the ExternalName lab, whose DNS name holds the namespace.
 	learner2 := cli{t: t, bin: k.bin, state: k.state, base: []string{"--kubeconfig", kc["student-02"]}}
 	learner2.must(0, "solve", "service-externalname", "--all")
+	if n := progressLabs(t, learnerProgressFile(k, "student-01")); n == 0 {
+		t.Errorf("the learner's own kindlab kept no progress at %s", learnerProgressFile(k, "student-01"))
+	}
+	kcData, _ := m.Kubeconfig(clusterName)
+	adminCfg, _ := kube.RESTConfigFromKubeconfig([]byte(kcData), "")
+	admin, _ := kubernetes.NewForConfig(adminCfg)
 
 	status := func() classStatus {
 		var cs classStatus
@@ -266,7 +273,18 @@ func classInNamespaces(t *testing.T, ctx context.Context, k cli, m interface {
 		}
 	}
 
+	t.Run("learners are contained", func(t *testing.T) {
+		k.t = t
+		learnersAreContained(t, ctx, k, admin, learnerAccess(t, "student-01", kc["student-01"]), learnerAccess(t, "student-02", kc["student-02"]), out)
+		tokensExpire(t, k, learnerAccess(t, "student-01", kc["student-01"]))
+		foreignNamespaceIsLeftAlone(t, ctx, k, admin)
+	})
+	k.t = t
+
 	k.must(0, "class", "reset", "--learner", "student-01")
+	if n := progressLabs(t, learnerProgressFile(k, "student-01")); n != 0 {
+		t.Errorf("class reset left %d labs of the progress the learner's own kindlab reads", n)
+	}
 	cs = status()
 	if d, n := cs.done("student-01", "pod"); d || n != 0 {
 		t.Errorf("after reset of student-01: pod done=%v passed=%d, want nothing", d, n)
@@ -279,9 +297,7 @@ func classInNamespaces(t *testing.T, ctx context.Context, k cli, m interface {
 	if _, err := os.Stat(filepath.Join(k.state, "class", "class.json")); !os.IsNotExist(err) {
 		t.Errorf("class file left after class delete: %v", err)
 	}
-	kcData, _ := m.Kubeconfig(clusterName)
-	cfg, _ := kube.RESTConfigFromKubeconfig([]byte(kcData), "")
-	admin, _ := kubernetes.NewForConfig(cfg)
+	classLeavesNothing(t, ctx, admin)
 	for _, ns := range []string{"student-01", "student-02"} {
 		n, err := admin.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		if err == nil && n.DeletionTimestamp == nil {

@@ -41,8 +41,11 @@ type Session struct {
 	store  *check.Store
 	eval   *check.Evaluator
 
-	probeOnce sync.Once
-	probeErr  error
+	// probeMu guards the helper pod's state: where it is (probeNS, found once) and
+	// whether it was Ready when last looked at.
+	probeMu    sync.Mutex
+	probeNS    string
+	probeReady bool
 }
 
 // Open connects to the cluster and fills the watch cache.
@@ -216,7 +219,12 @@ func (s *Session) HostGet(ctx context.Context, url string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DialContext: (&net.Dialer{Timeout: 2 * time.Second}).DialContext}}
+	client := &http.Client{
+		Transport: &http.Transport{DisableKeepAlives: true, DialContext: (&net.Dialer{Timeout: 2 * time.Second}).DialContext},
+		// A pod's redirect must not send kindlab to another address of this machine:
+		// the check reads the reply the lab's URL gave.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return "", err
