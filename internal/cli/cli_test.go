@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -34,6 +36,10 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"class", "create", "--learners", "0"},
 		{"class", "create", "--learners", "2", "--prefix", "Bad_Name"},
 		{"class", "reset", "extra-arg"},
+		{"class", "create", "--learners", "2", "--namespaces", "--token-ttl", "1m"},
+		{"class", "kubeconfig"},
+		{"labs", "--cluster", "../../escape"},
+		{"hint", "pod", "--cluster", "a/b"},
 	} {
 		code, _, errOut := run(args...)
 		if code != ExitCannot {
@@ -112,5 +118,28 @@ func TestStartupTitlesInKorean(t *testing.T) {
 	}
 	if got := newUIReport(nil, "en").title(`creating cluster "x"`); got != `Creating cluster "x"` {
 		t.Errorf("en title %q", got)
+	}
+}
+
+// TestStartWritesNoFileThroughADanglingLink: a link in the working directory named
+// like a lab file, pointing nowhere, makes kindlab stop, and nothing is written
+// where it points.
+func TestStartWritesNoFileThroughADanglingLink(t *testing.T) {
+	set, err := loadLabs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := set.Get("pod")
+	dir := t.TempDir()
+	target := filepath.Join(t.TempDir(), "elsewhere.yaml")
+	if err := os.Symlink(target, filepath.Join(dir, l.Files[0])); err != nil {
+		t.Fatal(err)
+	}
+	err = writeMissingManifests(set, l, dir)
+	if err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("got %v, want a refusal naming the link", err)
+	}
+	if _, err := os.Stat(target); err == nil {
+		t.Error("a file was written through the link")
 	}
 }

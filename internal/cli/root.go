@@ -63,6 +63,15 @@ type Globals struct {
 func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first Ctrl-C cleans up; a second one stops at once.
+	go func() {
+		<-ctx.Done()
+		again := make(chan os.Signal, 1)
+		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+		<-again
+		fmt.Fprintln(errOut, "kindlab: interrupted again: stopping without cleaning up (`kindlab cluster list` shows what is left; `kindlab cluster delete --cluster NAME` removes it)")
+		os.Exit(130)
+	}()
 	streams := Streams{In: in, Out: out, Err: errOut}
 	root := NewRootCommand(streams)
 	root.SetArgs(args)
@@ -96,6 +105,10 @@ func NewRootCommand(s Streams) *cobra.Command {
 				level = slog.LevelDebug
 			}
 			slog.SetDefault(slog.New(slog.NewTextHandler(s.Err, &slog.HandlerOptions{Level: level})))
+			// The cluster's name names files under the state directory: never a path.
+			if err := kube.ValidateName(g.Cluster); err != nil {
+				return cannot(fmt.Errorf("--cluster %w", err))
+			}
 			// A learner's kubeconfig (from `kindlab class create --namespaces`) names
 			// their namespace: it is the default unless --namespace says otherwise.
 			if g.Kubeconfig != "" && !cmd.Flags().Changed("namespace") {

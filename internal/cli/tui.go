@@ -119,18 +119,42 @@ func writeMissingManifests(set *lab.Set, l *lab.Lab, dir string) error {
 	}
 	for _, f := range l.Files {
 		path := filepath.Join(dir, f)
-		if _, err := os.Stat(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		info, err := os.Lstat(path)
+		if err == nil && info.Mode()&fs.ModeSymlink != 0 {
+			if _, err := os.Stat(path); err != nil {
+				return fmt.Errorf("%s is a symbolic link to %s, which does not exist: kindlab writes no file through it; remove it and run again", path, linkTarget(path))
+			}
+		}
+		if err == nil || !errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		data, err := set.Manifest(l.ID, f)
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(path, data, 0o644); err != nil {
+		// O_EXCL: never through a link or over a file made a moment ago.
+		out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		_, err = out.Write(data)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(path)
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 	}
 	return nil
+}
+
+func linkTarget(path string) string {
+	t, err := os.Readlink(path)
+	if err != nil {
+		return "?"
+	}
+	return t
 }
 
 // logToFile sends diagnostics (slog, and client-go's klog) to a file in the state
