@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kindlab/kindlab/internal/class"
 	"github.com/kindlab/kindlab/internal/images"
 	"github.com/kindlab/kindlab/internal/kube"
 	"github.com/kindlab/kindlab/internal/registry"
@@ -268,6 +269,37 @@ func TestTheBookWordForWord(t *testing.T) {
 	// hostname-deployment the Service sections share).
 	k.namespace = ""
 	grader := cli{t: t, bin: bin, state: t.TempDir(), base: []string{"--cluster", name}}
+	// The most pods the chapter holds at once in its namespace: a learner's quota in
+	// a class (class.FairShare) must let the whole book run.
+	peakCtx, stopPeak := context.WithCancel(ctx)
+	peak := make(chan int, 1)
+	go func() {
+		most := 0
+		for peakCtx.Err() == nil {
+			if l, err := cs.CoreV1().Pods("default").List(peakCtx, metav1.ListOptions{}); err == nil {
+				n := 0
+				for _, p := range l.Items {
+					if p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+						n++
+					}
+				}
+				most = max(most, n)
+			}
+			select {
+			case <-peakCtx.Done():
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+		peak <- most
+	}()
+	defer func() {
+		stopPeak()
+		most := <-peak
+		t.Logf("the chapter held at most %d pods at once in its namespace (a class learner's quota: %d)", most, class.FairShare.Pods)
+		if most > class.FairShare.Pods {
+			t.Errorf("the book needs %d pods at once, more than a class learner's quota of %d", most, class.FairShare.Pods)
+		}
+	}()
 	for _, l := range bookLabs {
 		if !onlyLabs(l.id) {
 			continue
