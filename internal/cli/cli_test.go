@@ -143,3 +143,25 @@ func TestStartWritesNoFileThroughADanglingLink(t *testing.T) {
 		t.Error("a file was written through the link")
 	}
 }
+
+// TestLabsCountsOnlyStepsTheLabHas: progress kept by an older kindlab may name
+// steps a lab no longer has; `kindlab labs` never shows more done than there are.
+func TestLabsCountsOnlyStepsTheLabHas(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("KINDLAB_STATE_DIR", state)
+	os.MkdirAll(filepath.Join(state, "kindlab"), 0o755)
+	os.WriteFile(filepath.Join(state, "kindlab", "progress.json"), []byte(`{"version":1,"labs":{"pod":{"done":["create-pod","old-a","old-b","old-c","old-d","old-e"]}}}`), 0o644)
+	code, out, errOut := run("labs")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == "pod" {
+			if !strings.Contains(line, " 1/") || !strings.Contains(line, "in progress") {
+				t.Errorf("pod row: %q, want 1 step done, in progress", line)
+			}
+			return
+		}
+	}
+	t.Errorf("no pod row:\n%s", out)
+}

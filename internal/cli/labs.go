@@ -59,9 +59,9 @@ func newLabsCommand(g *Globals, s Streams) *cobra.Command {
 					r.Steps = append(r.Steps, st.ID)
 				}
 				if lp := pf.Labs[l.ID]; lp != nil {
-					r.Done = append(r.Done, lp.Done...)
+					r.Done = lp.DoneOf(r.Steps)
 					r.State = "in progress"
-					if len(lp.Done) >= len(l.Steps) {
+					if len(r.Done) == len(l.Steps) {
 						r.State = "done"
 					}
 				}

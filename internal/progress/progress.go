@@ -174,5 +174,17 @@ func (lp *LabProgress) MarkDone(step string) {
 	}
 }
 
+// DoneOf is which of steps are done, in their order: a step recorded done that the
+// lab no longer has (an older version of it) does not count.
+func (lp *LabProgress) DoneOf(steps []string) []string {
+	out := []string{}
+	for _, st := range steps {
+		if lp.IsDone(st) {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
 // IsDone reports whether a step is done.
 func (lp *LabProgress) IsDone(step string) bool { return lp != nil && slices.Contains(lp.Done, step) }

@@ -99,3 +99,16 @@ func TestANegativeHintCountIsZero(t *testing.T) {
 		t.Error("a null lab is kept")
 	}
 }
+
+func TestDoneOfCountsOnlyTheLabsSteps(t *testing.T) {
+	t.Parallel()
+	lp := &LabProgress{Done: []string{"b", "gone-1", "a", "gone-2"}}
+	got := lp.DoneOf([]string{"a", "b", "c"})
+	if strings.Join(got, ",") != "a,b" {
+		t.Errorf("DoneOf = %v, want [a b]", got)
+	}
+	var none *LabProgress
+	if len(none.DoneOf([]string{"a"})) != 0 {
+		t.Error("nil progress has done steps")
+	}
+}
