@@ -316,10 +316,39 @@ func classInNamespaces(t *testing.T, ctx context.Context, k cli, m interface {
 		t.Errorf("class file left after class delete: %v", err)
 	}
 	classLeavesNothing(t, ctx, admin)
+	foreignNamespaceSurvives(t, ctx, admin)
 	for _, ns := range []string{"student-01", "student-02"} {
 		n, err := admin.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		if err == nil && n.DeletionTimestamp == nil {
 			t.Errorf("namespace %s is still there after class delete", ns)
 		}
 	}
+
+	// Beyond one machine: a class on a cluster kindlab reaches only through an
+	// instructor's kubeconfig and context (here this cluster's, exported under
+	// another context name, standing in for a cluster elsewhere).
+	t.Run("class on a cluster given by kubeconfig", func(t *testing.T) {
+		k.t = t
+		adminKC := filepath.Join(k.state, "elsewhere.kubeconfig")
+		cfgData := strings.ReplaceAll(kcData, "kind-"+clusterName, "elsewhere")
+		if err := os.WriteFile(adminKC, []byte(cfgData), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out := k.must(0, "class", "create", "--learners", "1", "--namespaces", "--prefix", "remote", "--kubeconfig", adminKC, "--context", "elsewhere")
+		t.Logf("class create on a cluster given by kubeconfig:\n%s", out)
+		if !strings.Contains(out, "network isolation:") {
+			t.Errorf("class create does not report network isolation")
+		}
+		learner := cli{t: t, bin: k.bin, state: k.state, base: []string{"--kubeconfig", filepath.Join(k.state, "class", "remote-01.kubeconfig")}}
+		learner.must(0, "solve", "pod", "--all")
+		var cs classStatus
+		if err := json.Unmarshal([]byte(k.must(0, "class", "status", "-o", "json")), &cs); err != nil {
+			t.Fatal(err)
+		}
+		if d, _ := cs.done("remote-01", "pod"); !d {
+			t.Errorf("class status on a cluster given by kubeconfig: %+v", cs)
+		}
+		k.must(0, "class", "delete")
+		classLeavesNothing(t, ctx, admin)
+	})
 }

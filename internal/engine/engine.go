@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"net"
 	"net/http"
 	"sync"
@@ -234,12 +236,28 @@ func (s *Session) HostGet(ctx context.Context, url string) (string, error) {
 	return string(b), err
 }
 
-// NodeAddress implements check.Cluster.
+// NodeAddress implements check.Cluster: the target's own way (a kind node's
+// address on the kind network), else what the API says of the first node (its
+// ExternalIP, or its InternalIP) — for a cluster reached through a kubeconfig, as a
+// class learner's is.
 func (s *Session) NodeAddress(ctx context.Context) (string, error) {
-	if s.target.NodeAddress == nil {
-		return "", fmt.Errorf("no node address known for this cluster")
+	if s.target.NodeAddress != nil {
+		return s.target.NodeAddress(ctx)
 	}
-	return s.target.NodeAddress(ctx)
+	nodes, err := s.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{Limit: 1})
+	if err != nil {
+		return "", fmt.Errorf("no node address known for this cluster (reading nodes: %w)", err)
+	}
+	for _, n := range nodes.Items {
+		for _, want := range []corev1.NodeAddressType{corev1.NodeExternalIP, corev1.NodeInternalIP} {
+			for _, a := range n.Status.Addresses {
+				if a.Type == want && a.Address != "" {
+					return a.Address, nil
+				}
+			}
+		}
+	}
+	return "", fmt.Errorf("no node address known for this cluster (no node lists an address)")
 }
 
 // HostPort implements check.Cluster.
