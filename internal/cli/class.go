@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -350,6 +351,9 @@ type LabProgress struct {
 	Done   bool   `json:"done"`
 }
 
+// statusWorkers is how many learners `class status` grades at once.
+const statusWorkers = 6
+
 func newClassStatusCommand(g *Globals, s Streams) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
@@ -369,10 +373,20 @@ many pass. A learner whose cluster does not answer is shown as such.`,
 			if err != nil {
 				return err
 			}
-			var rows []LearnerStatus
+			// Learners are graded side by side, statusWorkers at a time: each is a
+			// few API lists and in-cluster requests, mostly waiting.
+			rows := make([]LearnerStatus, len(c.Learners))
+			sem := make(chan struct{}, statusWorkers)
+			var wg sync.WaitGroup
 			for i := range c.Learners {
-				rows = append(rows, learnerStatus(ctx, g, c, &c.Learners[i], set))
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					rows[i] = learnerStatus(ctx, g, c, &c.Learners[i], set)
+				}()
 			}
+			wg.Wait()
 			if output == "json" {
 				return writeJSON(s.Out, rows)
 			}
