@@ -26,9 +26,11 @@ setup: build
 images: build
 	$(SUDO) $(BIN) images build
 
+# The unit tier runs with the race detector (cgo: gcc is on every machine kindlab
+# supports; ~2.5 min the first time, for the race-instrumented build cache).
 test-unit:
 	$(GO) vet ./...
-	$(GO) test -short -count=1 ./...
+	CGO_ENABLED=1 $(GO) test -race -short -count=1 ./...
 
 # End-to-end against a real kind cluster: builds images (cached), creates clusters;
 # the UI test drives the real binary in tmux.
@@ -41,9 +43,14 @@ test: test-unit test-e2e
 bench: setup
 	$(SUDO) $(GO) test -tags e2e -run '^$$' -bench . -benchtime 3x -timeout 60m ./internal/e2e/...
 
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 lint:
 	gofmt -l . | tee /dev/stderr | (! read)
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./internal/e2e/...
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(STATICCHECK) -tags e2e ./internal/e2e/...
 
 clean:
 	rm -rf bin

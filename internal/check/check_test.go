@@ -276,11 +276,11 @@ func TestDNSAndExecAndAnswer(t *testing.T) {
 	if r := e.Evaluate(ctx, ans); r.Status != Fail || !strings.Contains(r.Message, "waiting for your answer") {
 		t.Errorf("unanswered: %s %q", r.Status, r.Message)
 	}
-	e.Answers["ip"] = "10.0.0.1"
+	e.SetAnswer("ip", "10.0.0.1")
 	if r := e.Evaluate(ctx, ans); r.Status != Fail {
 		t.Errorf("wrong answer: %s %q", r.Status, r.Message)
 	}
-	e.Answers["ip"] = pod.Status.PodIP
+	e.SetAnswer("ip", pod.Status.PodIP)
 	if r := e.Evaluate(ctx, ans); r.Status != Pass {
 		t.Errorf("right answer: %s %q", r.Status, r.Message)
 	}

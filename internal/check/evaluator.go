@@ -3,7 +3,9 @@ package check
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
@@ -30,14 +32,41 @@ type Cluster interface {
 type Evaluator struct {
 	Store   *Store
 	Cluster Cluster
-	// Answers holds what the learner typed, by check id.
-	Answers map[string]string
 	lang    atomic.Pointer[string]
+
+	// answers holds what the learner typed, by check id; checks read it while a
+	// solution or the UI writes it.
+	mu      sync.RWMutex
+	answers map[string]string
+}
+
+// SetAnswer records what the learner answered to check id.
+func (e *Evaluator) SetAnswer(id, value string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.answers[id] = value
+}
+
+// SetAnswers replaces every answer with a copy of a.
+func (e *Evaluator) SetAnswers(a map[string]string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.answers = maps.Clone(a)
+	if e.answers == nil {
+		e.answers = map[string]string{}
+	}
+}
+
+// Answers returns a copy of the answers.
+func (e *Evaluator) Answers() map[string]string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return maps.Clone(e.answers)
 }
 
 // NewEvaluator returns an Evaluator that speaks lang ("ko" or "en").
 func NewEvaluator(store *Store, cluster Cluster, lang string) *Evaluator {
-	e := &Evaluator{Store: store, Cluster: cluster, Answers: map[string]string{}}
+	e := &Evaluator{Store: store, Cluster: cluster, answers: map[string]string{}}
 	e.SetLang(lang)
 	return e
 }
@@ -168,7 +197,9 @@ func (e *Evaluator) answer(id string, c *lab.AnswerCheck) (Status, string, []str
 	if err != nil {
 		return Fail, e.msg().f("cannot answer yet: %v", "아직 답할 수 없습니다: %v", err), nil
 	}
-	got, ok := e.Answers[id]
+	e.mu.RLock()
+	got, ok := e.answers[id]
+	e.mu.RUnlock()
 	if !ok {
 		return Fail, e.msg().f("waiting for your answer: %s", "답을 기다리는 중: %s", c.Question.In(e.msg().lang)), nil
 	}

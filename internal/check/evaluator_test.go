@@ -40,3 +40,26 @@ func TestEvidenceFromPodsIsPrintable(t *testing.T) {
 		t.Errorf("status %v, want fail", r.Status)
 	}
 }
+
+// TestAnswersWhileChecksRun: a solution (or the UI) records answers while a watcher
+// evaluates the same step; run with -race, this found the shared map.
+func TestAnswersWhileChecksRun(t *testing.T) {
+	t.Parallel()
+	e := newEval(t, "en", nil, readyPod("my-nginx-pod", nil, nil, "nginx:latest"))
+	ans := &lab.Check{ID: "ip", Answer: &lab.AnswerCheck{Truth: "podIP", Object: "my-nginx-pod", Question: lab.Text{En: "pod IP?", Ko: "포드 IP?"}}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			e.SetAnswer("ip", "10.0.0.1")
+			e.SetAnswers(map[string]string{"other": "x"})
+		}
+	}()
+	for i := 0; i < 200; i++ {
+		if r := e.Evaluate(context.Background(), ans); r.Status == Error {
+			t.Fatalf("answer check: %s", r.Message)
+		}
+		_ = e.Answers()
+	}
+	<-done
+}

@@ -53,7 +53,7 @@ func (s *Session) Run(ctx context.Context, l *lab.Lab, st *lab.Step, a lab.Actio
 				if err != nil {
 					return err
 				}
-				s.eval.Answers[c.ID] = truth
+				s.eval.SetAnswer(c.ID, truth)
 				return nil
 			}
 		}

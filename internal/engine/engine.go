@@ -90,15 +90,10 @@ func (s *Session) OnChange(fn func()) (remove func()) { return s.store.OnChange(
 func (s *Session) Namespace() string { return s.target.Namespace }
 
 // SetAnswers gives the evaluator what the learner typed (check id -> value).
-func (s *Session) SetAnswers(a map[string]string) {
-	s.eval.Answers = map[string]string{}
-	for k, v := range a {
-		s.eval.Answers[k] = v
-	}
-}
+func (s *Session) SetAnswers(a map[string]string) { s.eval.SetAnswers(a) }
 
-// Answers returns the answers the evaluator knows.
-func (s *Session) Answers() map[string]string { return s.eval.Answers }
+// Answers returns a copy of the answers the evaluator knows.
+func (s *Session) Answers() map[string]string { return s.eval.Answers() }
 
 // SetLang switches the language of check messages ("ko" or "en").
 func (s *Session) SetLang(lang string) {
