@@ -51,9 +51,6 @@ type Class struct {
 	AdminKubeconfig string    `json:"adminKubeconfig,omitempty"`
 	AdminContext    string    `json:"adminContext,omitempty"`
 	Learners        []Learner `json:"learners"`
-	// Isolation is what the last `class create` found of the shared cluster's
-	// NetworkPolicy enforcement: "enforced", "not enforced" or "unknown".
-	Isolation string `json:"networkIsolation,omitempty"`
 
 	path string
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
@@ -318,7 +319,7 @@ func isolation(ns, helperNS string, podCIDRs []string) *networkingv1.NetworkPoli
 	}
 	var v4 []string
 	for _, c := range podCIDRs {
-		if !isV6(c) {
+		if !strings.Contains(c, ":") {
 			v4 = append(v4, c)
 		}
 	}
@@ -333,15 +334,6 @@ func isolation(ns, helperNS string, podCIDRs []string) *networkingv1.NetworkPoli
 			Ingress:     []networkingv1.NetworkPolicyIngressRule{{From: from}},
 		},
 	}
-}
-
-func isV6(cidr string) bool {
-	for _, r := range cidr {
-		if r == ':' {
-			return true
-		}
-	}
-	return false
 }
 
 // IssueKubeconfig returns a kubeconfig for learner ns with a new token valid for

@@ -264,10 +264,6 @@ func createNamespaceLearners(ctx context.Context, g *Globals, s Streams, c *clas
 	fmt.Fprintf(s.Out, "learners' namespaces: Pod Security %q enforced, a ResourceQuota (%d pods) and LimitRange each, kubeconfig tokens valid until %s\n",
 		class.PodSecurityLevel, class.FairShare.Pods, time.Now().Add(o.tokenTTL).Format("2006-01-02 15:04 MST"))
 	isolation, detail := probeIsolation(ctx, sess)
-	c.Isolation = isolation
-	if err := c.Save(); err != nil {
-		return err
-	}
 	fmt.Fprintf(s.Out, "network isolation: %s — %s\n", isolation, detail)
 	return nil
 }
