@@ -151,7 +151,8 @@ func createClusterLearners(ctx context.Context, g *Globals, s Streams, c *class.
 		name := class.LearnerName(o.prefix, i)
 		if l, err := c.Get(name); err == nil {
 			if ok, _ := m.Exists(l.Cluster); ok {
-				if err := m.EnsureRegistry(ctx, l.Cluster); err != nil {
+				// Kept, and started again if the machine restarted.
+				if err := m.Start(ctx, l.Cluster, o.create.wait); err != nil {
 					return clusterError(fmt.Errorf("learner %s: %w", name, err))
 				}
 				continue
@@ -211,6 +212,19 @@ func (g *Globals) classAdmin(ctx context.Context, c *class.Class) (*rest.Config,
 }
 
 func createNamespaceLearners(ctx context.Context, g *Globals, s Streams, c *class.Class, dir string, o *classCreateOptions) error {
+	if c.AdminKubeconfig == "" && c.AdminContext == "" {
+		// kindlab's own cluster: started again if the machine restarted, and its
+		// nodes pull the book's images through the local registry (Start sees to it).
+		m := newManager(g, s)
+		if err := m.CheckDocker(ctx); err != nil {
+			return cannot(err)
+		}
+		if ok, err := m.Exists(c.Cluster); err == nil && ok {
+			if err := m.Start(ctx, c.Cluster, o.create.wait); err != nil {
+				return clusterError(err)
+			}
+		}
+	}
 	admin, err := g.classAdmin(ctx, c)
 	if err != nil {
 		return err
@@ -227,12 +241,6 @@ func createNamespaceLearners(ctx context.Context, g *Globals, s Streams, c *clas
 	defer sess.Close()
 	if err := sess.Ping(ctx); err != nil {
 		return cannot(fmt.Errorf("cluster %s does not answer: %w", c.Cluster, err))
-	}
-	if c.AdminKubeconfig == "" && c.AdminContext == "" {
-		// kindlab's own cluster: its nodes pull the book's images through the local registry.
-		if err := newManager(g, s).EnsureRegistry(ctx, c.Cluster); err != nil {
-			return clusterError(err)
-		}
 	}
 	if err := sess.EnsureProbe(ctx); err != nil {
 		return err

@@ -54,7 +54,7 @@ func progressPrinter(w io.Writer) func(cluster.Progress) {
 // clusterError maps cluster errors to exit codes: what the user must fix first is
 // "could not" (2), anything else a failure (1).
 func clusterError(err error) error {
-	for _, target := range []error{cluster.ErrDockerDown, cluster.ErrImageMissing, cluster.ErrExists, cluster.ErrNotFound, cluster.ErrPortTaken,
+	for _, target := range []error{cluster.ErrDockerDown, cluster.ErrImageMissing, cluster.ErrExists, cluster.ErrNotFound, cluster.ErrPortTaken, cluster.ErrStopped,
 		registry.ErrImageMissing, registry.ErrPortTaken} {
 		if errors.Is(err, target) {
 			return cannot(err)

@@ -134,7 +134,12 @@ func up(ctx context.Context, g *Globals, o *upOptions, r upReport) error {
 		}
 	} else {
 		r.section("cluster", fmt.Sprintf("reusing cluster %q", g.Cluster))
-		if err := m.EnsureRegistry(ctx, g.Cluster); err != nil {
+		// After a machine restart its node is stopped: started again, with
+		// everything the learner made.
+		if err := m.Start(ctx, g.Cluster, o.create.wait); err != nil {
+			if ctx.Err() == nil && clusterError(err) == err {
+				err = fmt.Errorf("cluster %q did not come back: %w\nwhat you made in it is still there: run `kindlab up` again to keep waiting, or `kindlab up --recreate` to start over without it", g.Cluster, err)
+			}
 			return clusterError(err)
 		}
 	}

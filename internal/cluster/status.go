@@ -72,7 +72,7 @@ func (m *Manager) Status(ctx context.Context, name string) (Status, error) {
 	}
 	st.NodeAddress, _ = m.NodeAddress(ctx, name)
 	if st.NodeState != "running" {
-		st.Problem = fmt.Sprintf("node container %s is %q: start it with `docker start %s`, or recreate the cluster", node, st.NodeState, node)
+		st.Problem = fmt.Sprintf("node container %s is %q (the machine restarted?): start the cluster with `kindlab up`, which keeps everything in it", node, st.NodeState)
 		return st, nil
 	}
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -293,6 +294,62 @@ func TestClusterServesEveryLabImage(t *testing.T) {
 	if err != nil || !strings.Contains(string(logs), "GET / ") {
 		t.Errorf("nginx logs lack the request: %v %q", err, trim(string(logs)))
 	}
+
+	survivesARestart(t, ctx, cfg, cs, ready, hostPort)
+}
+
+// survivesARestart stops the cluster's node as a machine restart does: a learner's
+// command then says to run `kindlab up`, which starts it again with everything in
+// it — the same pods (by UID), the file on the provisioned volume — serving as
+// before: by Service name inside, by NodePort from the host.
+func survivesARestart(t *testing.T, ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, before map[string]*corev1.Pod, hostPort int) {
+	k := cli{t: t, bin: buildKindlab(t), state: t.TempDir(), base: []string{"--cluster", e2eCluster}}
+	node := e2eCluster + "-control-plane"
+	if out, err := exec.CommandContext(ctx, "docker", "stop", node).CombinedOutput(); err != nil {
+		t.Fatalf("docker stop: %v %s", err, out)
+	}
+	if code, _, errOut := k.run("grade", "pod"); code != 2 || !strings.Contains(errOut, "kindlab up --cluster "+e2eCluster) {
+		t.Errorf("grade on a stopped cluster: exit %d, want 2 and a message naming `kindlab up`:\n%s", code, errOut)
+	}
+	start := time.Now()
+	out := k.must(0, "up", "--no-fix")
+	t.Logf("stopped → ready (`kindlab up`): %s\n%s", time.Since(start).Round(100*time.Millisecond), out)
+	for _, want := range []string{"Starting the node containers", "Waiting for the node and the system pods", "ready:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("`kindlab up` after a restart does not say %q:\n%s", want, out)
+		}
+	}
+	names := make([]string, 0, len(before))
+	for n := range before {
+		names = append(names, n)
+	}
+	after := waitPodsReady(t, ctx, cs, names...)
+	for n, p := range before {
+		if after[n].UID != p.UID {
+			t.Errorf("pod %s was recreated (UID %s, was %s)", n, after[n].UID, p.UID)
+		}
+	}
+	eventually(t, ctx, "the file on the provisioned volume after the restart", func(ctx context.Context) error {
+		res, err := kube.Exec(ctx, cfg, cs, "default", "storage", "main", "cat", "/data/file")
+		if err != nil {
+			return err
+		}
+		return contains(res.Stdout, "kept")
+	})
+	eventually(t, ctx, "ClusterIP Service by DNS name after the restart", func(ctx context.Context) error {
+		res, err := kube.Exec(ctx, cfg, cs, "default", "debug", "main", "curl", "-sS", "--max-time", "3", "http://nginx-clusterip.default.svc.cluster.local:8080")
+		if err != nil {
+			return err
+		}
+		return contains(res.Stdout, "nginx:1.10")
+	})
+	eventually(t, ctx, "NodePort from the host after the restart", func(ctx context.Context) error {
+		body, err := hostGet(ctx, fmt.Sprintf("http://127.0.0.1:%d/", hostPort))
+		if err != nil {
+			return err
+		}
+		return contains(body, "Hello, echo")
+	})
 }
 
 // TestClusterErrors checks the errors a learner meets most, without creating anything.

@@ -102,19 +102,33 @@ var AddonNamespaces = []string{"metallb-system"}
 // watches (informers), so it returns as soon as the last pod turns Ready. On
 // timeout the error names what is not Ready, why, and the latest warning events.
 func WaitSystemPodsReady(ctx context.Context, cs kubernetes.Interface, timeout time.Duration) error {
+	return WaitSystemReadySince(ctx, cs, timeout, nil)
+}
+
+// WaitSystemReadySince is WaitSystemPodsReady for a cluster whose nodes (re)started
+// at the given times, by node name: after a restart the API server still shows
+// every pod Ready as it was before the node stopped, until the kubelet writes
+// again. So a pod on such a node counts only once each of its containers runs
+// since the node started, and the node itself must be Ready by a heartbeat since.
+func WaitSystemReadySince(ctx context.Context, cs kubernetes.Interface, timeout time.Duration, started map[string]time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	factory := informers.NewSharedInformerFactory(cs, 0)
 	pods := factory.Core().V1().Pods()
 	deployments := factory.Apps().V1().Deployments()
 	daemonSets := factory.Apps().V1().DaemonSets()
+	nodes := factory.Core().V1().Nodes()
 	changed := make(chan struct{}, 1)
 	notify := cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { poke(changed) },
 		UpdateFunc: func(any, any) { poke(changed) },
 		DeleteFunc: func(any) { poke(changed) },
 	}
-	for _, inf := range []cache.SharedIndexInformer{pods.Informer(), deployments.Informer(), daemonSets.Informer()} {
+	watched := []cache.SharedIndexInformer{pods.Informer(), deployments.Informer(), daemonSets.Informer()}
+	if len(started) > 0 {
+		watched = append(watched, nodes.Informer())
+	}
+	for _, inf := range watched {
 		if _, err := inf.AddEventHandler(notify); err != nil {
 			return err
 		}
@@ -125,20 +139,32 @@ func WaitSystemPodsReady(ctx context.Context, cs kubernetes.Interface, timeout t
 	notReady := []string{"the API server has not listed the system's pods yet"}
 	tick := time.NewTicker(time.Second) // the API server may be restarting: look anyway
 	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			if parent := context.Cause(ctx); parent != context.DeadlineExceeded {
-				return parent
+	// The first look waits for the informers' lists: an event may come before an
+	// informer counts as synced, and a tick is a second away.
+	synced := make([]cache.InformerSynced, len(watched))
+	for i, inf := range watched {
+		synced[i] = inf.HasSynced
+	}
+	cache.WaitForCacheSync(ctx.Done(), synced...)
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				if parent := context.Cause(ctx); parent != context.DeadlineExceeded {
+					return parent
+				}
+				return fmt.Errorf("system pods not Ready after %s: %s%s", timeout, strings.Join(notReady, "; "), recentWarnings(context.WithoutCancel(ctx), cs))
+			case <-changed:
+			case <-tick.C:
 			}
-			return fmt.Errorf("system pods not Ready after %s: %s%s", timeout, strings.Join(notReady, "; "), recentWarnings(context.WithoutCancel(ctx), cs))
-		case <-changed:
-		case <-tick.C:
 		}
-		if !pods.Informer().HasSynced() || !deployments.Informer().HasSynced() || !daemonSets.Informer().HasSynced() {
+		if slices.ContainsFunc(watched, func(i cache.SharedIndexInformer) bool { return !i.HasSynced() }) {
 			continue
 		}
-		var st systemState
+		st := systemState{started: started}
+		if len(started) > 0 {
+			st.nodes, _ = nodes.Lister().List(labels.Everything())
+		}
 		for _, ns := range SystemNamespaces {
 			p, _ := pods.Lister().Pods(ns).List(labels.Everything())
 			d, _ := deployments.Lister().Deployments(ns).List(labels.Everything())
@@ -163,17 +189,57 @@ type systemState struct {
 	pods        []*corev1.Pod
 	deployments []*appsv1.Deployment
 	daemonSets  []*appsv1.DaemonSet
+	// started, when not nil, is when each restarted node started; nodes are the
+	// cluster's nodes then.
+	started map[string]time.Time
+	nodes   []*corev1.Node
+}
+
+// since is the second from which a status written by the kubelet of a node is
+// current (API times have whole seconds); zero for a node not restarted.
+func (s systemState) since(node string) time.Time {
+	if t, ok := s.started[node]; ok {
+		return t.Truncate(time.Second)
+	}
+	return time.Time{}
+}
+
+// ready is PodReady, and for a pod on a restarted node, every container runs
+// since the node started (until the kubelet writes again, the API server shows
+// the pod as it was before the node stopped).
+func (s systemState) ready(p *corev1.Pod) bool {
+	if !PodReady(p) {
+		return false
+	}
+	since := s.since(p.Spec.NodeName)
+	if since.IsZero() {
+		return true
+	}
+	if len(p.Status.ContainerStatuses) == 0 {
+		return false
+	}
+	for _, c := range p.Status.ContainerStatuses {
+		if c.State.Running == nil || c.State.Running.StartedAt.Time.Before(since) {
+			return false
+		}
+	}
+	return true
 }
 
 // notReady lists, in a few words each, what keeps the system from being ready.
 func (s systemState) notReady() []string {
 	var out []string
+	for node := range s.started {
+		if !s.nodeReady(node) {
+			out = append(out, "node "+node+" has not reported Ready since it started")
+		}
+	}
 	components := map[string]bool{}
 	// A Deployment serves once one replica is Ready (CoreDNS's second replica
 	// often lags the first by seconds); every other pod must be Ready itself.
 	readyOwners := map[types.UID]bool{}
 	for _, p := range s.pods {
-		if o := metav1.GetControllerOf(p); o != nil && o.Kind == "ReplicaSet" && PodReady(p) {
+		if o := metav1.GetControllerOf(p); o != nil && o.Kind == "ReplicaSet" && s.ready(p) {
 			readyOwners[o.UID] = true
 		}
 	}
@@ -187,8 +253,12 @@ func (s systemState) notReady() []string {
 		if o := metav1.GetControllerOf(p); o != nil && o.Kind == "ReplicaSet" && readyOwners[o.UID] {
 			continue
 		}
-		if !PodReady(p) {
-			out = append(out, p.Namespace+"/"+p.Name+" ("+PodProblem(p)+")")
+		if !s.ready(p) {
+			problem := PodProblem(p)
+			if PodReady(p) {
+				problem = "not restarted yet since its node started"
+			}
+			out = append(out, p.Namespace+"/"+p.Name+" ("+problem+")")
 		}
 	}
 	// The control plane's static pods appear as the kubelet mirrors them, one by
@@ -203,7 +273,7 @@ func (s systemState) notReady() []string {
 			return false
 		}
 		for _, p := range s.pods {
-			if p.Namespace == ns && selector.Matches(labels.Set(p.Labels)) && PodReady(p) {
+			if p.Namespace == ns && selector.Matches(labels.Set(p.Labels)) && s.ready(p) {
 				return true
 			}
 		}
@@ -220,6 +290,22 @@ func (s systemState) notReady() []string {
 		}
 	}
 	return out
+}
+
+// nodeReady reports whether a restarted node is Ready by a heartbeat since it started.
+func (s systemState) nodeReady(name string) bool {
+	since := s.since(name)
+	for _, n := range s.nodes {
+		if n.Name != name {
+			continue
+		}
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NodeReady {
+				return c.Status == corev1.ConditionTrue && !c.LastHeartbeatTime.Time.Before(since)
+			}
+		}
+	}
+	return false
 }
 
 // controlPlane are the components kubeadm runs as static pods, by their label.

@@ -124,3 +124,48 @@ func TestWaitSystemPodsReadyStopsWithItsContext(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// After a node restarts, the API server shows every pod Ready as before it stopped:
+// only containers running since the node started, and a heartbeat since, count.
+func TestWaitSystemReadySinceWantsStatusesFromAfterTheRestart(t *testing.T) {
+	t.Parallel()
+	started := time.Date(2026, 11, 30, 12, 0, 0, 500, time.UTC)
+	on := func(p *corev1.Pod, runningSince time.Time) *corev1.Pod {
+		p.Spec.NodeName = "n1"
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "c", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(runningSince)}}}}
+		return p
+	}
+	node := func(heartbeat time.Time) *corev1.Node {
+		return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}, Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{
+			{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.NewTime(heartbeat)}}}}
+	}
+	before, after := started.Add(-time.Hour), started.Add(3*time.Second)
+	objs := func(apiserverSince, heartbeat time.Time) []runtime.Object {
+		var o []runtime.Object
+		for _, c := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"} {
+			since := after
+			if c == "kube-apiserver" {
+				since = apiserverSince
+			}
+			o = append(o, on(static(c, true), since))
+		}
+		return append(o, node(heartbeat))
+	}
+	at := map[string]time.Time{"n1": started}
+	err := WaitSystemReadySince(context.Background(), fake.NewClientset(objs(before, after)...), time.Second, at)
+	if err == nil || !strings.Contains(err.Error(), "kube-system/kube-apiserver (not restarted yet since its node started)") {
+		t.Errorf("a Ready status from before the restart: %v", err)
+	}
+	err = WaitSystemReadySince(context.Background(), fake.NewClientset(objs(after, before)...), time.Second, at)
+	if err == nil || !strings.Contains(err.Error(), "node n1 has not reported Ready since it started") {
+		t.Errorf("a heartbeat from before the restart: %v", err)
+	}
+	// A heartbeat in the second the node started counts (API times have whole seconds).
+	if err := WaitSystemReadySince(context.Background(), fake.NewClientset(objs(after, started.Truncate(time.Second))...), 2*time.Second, at); err != nil {
+		t.Errorf("every status from after the restart: %v", err)
+	}
+	// Without restarted nodes, the old statuses are as good as any.
+	if err := WaitSystemPodsReady(context.Background(), fake.NewClientset(objs(before, before)...), 2*time.Second); err != nil {
+		t.Errorf("no restart: %v", err)
+	}
+}

@@ -35,15 +35,20 @@ func checkHealth(d *deps, after time.Duration) tea.Cmd {
 	}
 }
 
-// recreateKey recreates a cluster that stopped answering (when the UI can).
-var recreateKey = key.NewBinding(key.WithKeys("R"))
+// restartKey starts a cluster that stopped answering again, as `kindlab up` does
+// (a stopped node is started, everything in it kept); recreateKey recreates it.
+// Both only when the UI can start a cluster.
+var (
+	restartKey  = key.NewBinding(key.WithKeys("U"))
+	recreateKey = key.NewBinding(key.WithKeys("R"))
+)
 
 // clusterProblem is the status line while the API does not answer.
 func (m Model) clusterProblem() string {
 	if m.d.startup != nil {
 		return tr(m.lang,
-			"⚠ The cluster does not answer: press R to recreate it (your progress is kept) — "+short(m.clusterDown.Error()),
-			"⚠ 클러스터가 응답하지 않습니다: R 을 누르면 다시 만듭니다 (진행 기록은 유지) — "+short(m.clusterDown.Error()))
+			"⚠ Cluster down: U starts it again (keeps its objects), R recreates it (keeps your progress) — "+short(m.clusterDown.Error()),
+			"⚠ 클러스터 응답 없음: U 다시 시작 (오브젝트 유지), R 새로 만들기 (진행 기록 유지) — "+short(m.clusterDown.Error()))
 	}
 	return tr(m.lang,
 		"⚠ the cluster does not answer ("+short(m.clusterDown.Error())+"): start it again with `kindlab up` (or `kindlab up --recreate`) in another terminal; the checks resume by themselves",

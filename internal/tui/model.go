@@ -215,8 +215,8 @@ func (m *Model) globalKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 		m.step = m.step.layout()
 		return nil, true
-	case matches(k, recreateKey) && m.clusterDown != nil && m.d.startup != nil && m.screen != startupScreen:
-		m.recreate = true
+	case (matches(k, recreateKey) || matches(k, restartKey)) && m.clusterDown != nil && m.d.startup != nil && m.screen != startupScreen:
+		m.recreate = matches(k, recreateKey)
 		var cmd tea.Cmd
 		*m, cmd = m.startUp()
 		return cmd, true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -361,14 +362,33 @@ func TestClusterDownOffersToRecreate(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "en", seed())
 	h.update(healthMsg{err: errors.New("connection refused")})
-	if strings.Contains(h.m.View().Content, "press R to recreate") {
+	if strings.Contains(h.m.View().Content, "R recreates it") {
 		t.Error("recreate offered by a UI that cannot start a cluster")
 	}
 	h.m.d.startup = func(context.Context, bool, func(StartupEvent)) (Engine, error) { return h.eng, nil }
-	if !strings.Contains(h.m.View().Content, "press R to recreate") {
+	if !strings.Contains(h.m.View().Content, "R recreates it") {
 		t.Fatalf("cluster down: no offer to recreate:\n%s", h.m.View().Content)
 	}
-	m, _ := h.m.Update(keyPress("R"))
+	if !strings.Contains(h.m.View().Content, "U starts it again") {
+		t.Fatalf("cluster down: no offer to start it again:\n%s", h.m.View().Content)
+	}
+	// U starts it again as `kindlab up` does, keeping what is in it; R recreates it.
+	var recreated []bool
+	var mu sync.Mutex
+	h.m.d.startup = func(_ context.Context, recreate bool, _ func(StartupEvent)) (Engine, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		recreated = append(recreated, recreate)
+		return h.eng, nil
+	}
+	m, _ := h.m.Update(keyPress("U"))
+	h.m = m.(Model)
+	if h.m.screen != startupScreen || !h.m.start.running {
+		t.Fatalf("U did not start the cluster again: screen %v", h.m.screen)
+	}
+	h.m.d.background.Wait()
+	h.m.screen, h.m.start.running = labList, false
+	m, _ = h.m.Update(keyPress("R"))
 	h.m = m.(Model)
 	if h.m.screen != startupScreen || !h.m.start.running {
 		t.Fatalf("R did not start recreating: screen %v", h.m.screen)
@@ -379,4 +399,9 @@ func TestClusterDownOffersToRecreate(t *testing.T) {
 		t.Log("ok")
 	}
 	h.m.d.background.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(recreated) != 2 || recreated[0] || !recreated[1] {
+		t.Errorf("start-ups asked to recreate: %v, want [false true] (U keeps the cluster, R recreates it)", recreated)
+	}
 }
