@@ -20,7 +20,6 @@ import (
 	"github.com/kindlab/kindlab/internal/cluster"
 	"github.com/kindlab/kindlab/internal/engine"
 	"github.com/kindlab/kindlab/internal/grade"
-	"github.com/kindlab/kindlab/internal/images"
 	"github.com/kindlab/kindlab/internal/kube"
 	"github.com/kindlab/kindlab/internal/lab"
 	"github.com/kindlab/kindlab/internal/progress"
@@ -89,8 +88,7 @@ completes the class. A bigger N adds learners.`,
 	f.BoolVar(&o.namespaces, "namespaces", false, "one namespace per learner on one shared cluster instead of a cluster each")
 	f.BoolVar(&o.adopt, "adopt", false, "with --namespaces: give a learner a namespace that exists and kindlab did not make (class delete then deletes it)")
 	f.DurationVar(&o.tokenTTL, "token-ttl", class.DefaultTokenTTL, "with --namespaces: how long each learner's kubeconfig works (class kubeconfig issues a new one)")
-	f.StringVar(&o.create.image, "image", "", "node image for learner clusters (default: kindlab's own)")
-	f.DurationVar(&o.create.wait, "wait", 5*time.Minute, "how long to wait for each cluster's system pods")
+	addClusterCreateFlags(f, &o.create, false)
 	return cmd
 }
 
@@ -168,8 +166,8 @@ func createClusterLearners(ctx context.Context, g *Globals, s Streams, c *class.
 		}
 		fmt.Fprintf(s.Out, "learner %s: cluster %s, NodePort 31000 on 127.0.0.1:%d\n", name, name, port)
 		err = m.Create(ctx, cluster.CreateOptions{
-			Name: name, Image: o.create.image, KubernetesVersion: images.DefaultKubernetesVersion,
-			HostPort: port, Wait: o.create.wait, KubeconfigPath: kc,
+			Name: name, Image: o.create.image, KubernetesVersion: o.create.kubernetesVersion,
+			HostPort: port, Wait: o.create.wait, KubeconfigPath: kc, NoLoadBalancer: o.create.noLoadBalancer,
 		})
 		if err != nil {
 			os.Remove(kc)
@@ -359,7 +357,7 @@ type LabProgress struct {
 const statusWorkers = 6
 
 func newClassStatusCommand(g *Globals, s Streams) *cobra.Command {
-	var output string
+	var output outputFormat
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show every learner's progress per lab in one table (graded live from their cluster)",
@@ -425,7 +423,7 @@ many pass. A learner whose cluster does not answer is shown as such.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: json")
+	addOutputFlag(cmd, &output)
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/kindlab/kindlab/internal/cluster"
 	"github.com/kindlab/kindlab/internal/images"
@@ -100,13 +101,23 @@ cluster (unless --retain).`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.image, "image", "", "node image (default: kindlab's own, built by `kindlab images build`)")
-	cmd.Flags().StringVar(&o.kubernetesVersion, "kubernetes-version", images.DefaultKubernetesVersion, "Kubernetes version of kindlab's node image")
-	cmd.Flags().IntVar(&o.hostPort, "host-port", cluster.DefaultHostPort, "host port on 127.0.0.1 for NodePort 31000 (0: none)")
-	cmd.Flags().DurationVar(&o.wait, "wait", 5*time.Minute, "how long to wait for the system pods")
+	addClusterCreateFlags(cmd.Flags(), o, true)
 	cmd.Flags().BoolVar(&o.retain, "retain", false, "keep the node if creation fails (for debugging)")
-	cmd.Flags().BoolVar(&o.noLoadBalancer, "no-load-balancer", false, "do not install MetalLB (LoadBalancer Services stay <pending>)")
 	return cmd
+}
+
+// addClusterCreateFlags defines, once for every command that makes or starts
+// clusters (cluster create, up and kindlab itself, class create), the flags of a
+// cluster. hostPort is false for class create, which gives each learner's
+// cluster a port of its own.
+func addClusterCreateFlags(f *pflag.FlagSet, o *clusterCreateOptions, hostPort bool) {
+	f.StringVar(&o.image, "image", "", "node image (default: kindlab's own, which kindlab images build makes)")
+	f.StringVar(&o.kubernetesVersion, "kubernetes-version", images.DefaultKubernetesVersion, "Kubernetes version of kindlab's node image")
+	if hostPort {
+		f.IntVar(&o.hostPort, "host-port", cluster.DefaultHostPort, "host port on 127.0.0.1 for NodePort 31000 (0: none)")
+	}
+	f.DurationVar(&o.wait, "wait", 5*time.Minute, "how long to wait for the system pods, after a create or a restart")
+	f.BoolVar(&o.noLoadBalancer, "no-load-balancer", false, "do not install MetalLB (LoadBalancer Services stay <pending>)")
 }
 
 func newClusterDeleteCommand(g *Globals, s Streams) *cobra.Command {
@@ -147,7 +158,7 @@ func newClusterListCommand(g *Globals, s Streams) *cobra.Command {
 }
 
 func newClusterStatusCommand(g *Globals, s Streams) *cobra.Command {
-	var output string
+	var output outputFormat
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show whether a cluster is ready for the labs",
@@ -175,7 +186,7 @@ func newClusterStatusCommand(g *Globals, s Streams) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: json")
+	addOutputFlag(cmd, &output)
 	return cmd
 }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -13,7 +12,7 @@ import (
 
 type doctorOptions struct {
 	fix    bool
-	output string
+	output outputFormat
 }
 
 func newDoctorCommand(g *Globals, s Streams) *cobra.Command {
@@ -30,9 +29,6 @@ installs a runtime wrapper only where privileged containers fail because the mac
 lacks a capability. It is idempotent.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.output != "" && o.output != "json" {
-				return cannot(fmt.Errorf("--output %q: want json", o.output))
-			}
 			var log io.Writer
 			if g.Verbose {
 				log = s.Err
@@ -60,6 +56,6 @@ lacks a capability. It is idempotent.`,
 		},
 	}
 	cmd.Flags().BoolVar(&o.fix, "fix", false, "install and start what is missing (needs root)")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "", "output format: json")
+	addOutputFlag(cmd, &o.output)
 	return cmd
 }

@@ -24,7 +24,7 @@ import (
 )
 
 func newLabsCommand(g *Globals, s Streams) *cobra.Command {
-	var output string
+	var output outputFormat
 	cmd := &cobra.Command{
 		Use:   "labs",
 		Short: "List the chapter's labs and your progress",
@@ -77,7 +77,7 @@ func newLabsCommand(g *Globals, s Streams) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: json")
+	addOutputFlag(cmd, &output)
 	cmd.AddCommand(newLabsLintCommand(s))
 	return cmd
 }
@@ -245,7 +245,7 @@ func newStartCommand(g *Globals, s Streams) *cobra.Command {
 }
 
 type checkOptions struct {
-	output string
+	output outputFormat
 }
 
 func newCheckCommand(g *Globals, s Streams) *cobra.Command {
@@ -259,7 +259,7 @@ changes the cluster does not undo it.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runCheck(cmd, g, s, o, args) },
 	}
-	cmd.Flags().StringVarP(&o.output, "output", "o", "", "output format: json")
+	addOutputFlag(cmd, &o.output)
 	return cmd
 }
 
@@ -560,7 +560,7 @@ func newResetCommand(g *Globals, s Streams) *cobra.Command {
 					return cannot(errors.New("--hard recreates a kind cluster; it cannot with --kubeconfig"))
 				}
 				o := &upOptions{recreate: true}
-				o.images.kubernetesVersion = images.DefaultKubernetesVersion
+				o.create.kubernetesVersion = images.DefaultKubernetesVersion
 				o.create.hostPort = cluster.DefaultHostPort
 				o.create.wait = 5 * time.Minute
 				if err := runUp(cmd, g, s, o); err != nil {

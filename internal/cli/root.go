@@ -28,6 +28,24 @@ const (
 	ExitCannot = 2
 )
 
+// outputFormat is --output/-o of every command that has one: text (empty) or
+// json. Anything else is refused as the flag is parsed, like an unknown flag.
+type outputFormat string
+
+func (o *outputFormat) String() string { return string(*o) }
+func (o *outputFormat) Type() string   { return "format" }
+func (o *outputFormat) Set(s string) error {
+	if s != "" && s != "json" {
+		return fmt.Errorf("%q: the only format is json", s)
+	}
+	*o = outputFormat(s)
+	return nil
+}
+
+func addOutputFlag(cmd *cobra.Command, o *outputFormat) {
+	cmd.Flags().VarP(o, "output", "o", "output format: json (default: text)")
+}
+
 // ExitError carries an exit code with an error.
 type ExitError struct {
 	Code int

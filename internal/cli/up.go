@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,13 +37,9 @@ func newUpCommand(g *Globals, s Streams) *cobra.Command {
 
 func addUpFlags(cmd *cobra.Command, o *upOptions) {
 	f := cmd.Flags()
-	f.StringVar(&o.images.kubernetesVersion, "kubernetes-version", images.DefaultKubernetesVersion, "Kubernetes version")
-	f.StringVar(&o.create.image, "image", "", "node image (default: kindlab's own, built if missing)")
-	f.IntVar(&o.create.hostPort, "host-port", cluster.DefaultHostPort, "host port on 127.0.0.1 for NodePort 31000 (0: none)")
-	f.DurationVar(&o.create.wait, "wait", 5*time.Minute, "how long to wait for the system pods")
+	addClusterCreateFlags(f, &o.create, true)
 	f.BoolVar(&o.noFix, "no-fix", false, "do not install or start Docker; only report what is missing")
 	f.BoolVar(&o.recreate, "recreate", false, "delete the cluster first if it exists")
-	f.BoolVar(&o.create.noLoadBalancer, "no-load-balancer", false, "do not install MetalLB (LoadBalancer Services stay <pending>)")
 }
 
 func runUp(cmd *cobra.Command, g *Globals, s Streams, o *upOptions) error {
@@ -117,13 +112,13 @@ func up(ctx context.Context, g *Globals, o *upOptions, r upReport) error {
 	}
 	if !exists {
 		if o.create.image == "" {
+			o.images.kubernetesVersion = o.create.kubernetesVersion
 			r.section("images", "building images (skips what is up to date)")
 			if err := buildImagesTo(ctx, g, &o.images, r.image, r.out(), r.debug()); err != nil {
 				return err
 			}
 		}
 		r.section("cluster", fmt.Sprintf("creating cluster %q", g.Cluster))
-		o.create.kubernetesVersion = o.images.kubernetesVersion
 		err := m.Create(ctx, cluster.CreateOptions{
 			Name: g.Cluster, Image: o.create.image, KubernetesVersion: o.create.kubernetesVersion,
 			HostPort: o.create.hostPort, Wait: o.create.wait, KubeconfigPath: g.Kubeconfig,
