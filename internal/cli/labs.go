@@ -42,8 +42,8 @@ func newLabsCommand(g *Globals, s Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if ps.Warning != "" {
-				fmt.Fprintln(s.Err, "warning:", ps.Warning)
+			if w := ps.TakeWarning(); w != "" {
+				fmt.Fprintln(s.Err, "warning:", w)
 			}
 			type row struct {
 				ID    string   `json:"id"`

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kindlab/kindlab/internal/kube"
+	"github.com/kindlab/kindlab/internal/progress"
 	"github.com/kindlab/kindlab/internal/tui"
 )
 
@@ -74,6 +75,9 @@ type Globals struct {
 	Lang       string
 	Verbose    bool
 	CacheDir   string
+	// stores are the progress files this run opened: what they have to say (a
+	// corrupt file set aside) is printed when the command ends, even if it failed.
+	stores []*progress.Store
 }
 
 // Main runs kindlab and returns its exit code. Ctrl-C cancels the context: every
@@ -91,9 +95,14 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 		os.Exit(130)
 	}()
 	streams := Streams{In: in, Out: out, Err: errOut}
-	root := NewRootCommand(streams)
+	root, g := newRootCommand(streams)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	for _, ps := range g.stores {
+		if w := ps.TakeWarning(); w != "" {
+			fmt.Fprintln(errOut, "warning:", w)
+		}
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -111,6 +120,11 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 
 // NewRootCommand builds the command tree.
 func NewRootCommand(s Streams) *cobra.Command {
+	root, _ := newRootCommand(s)
+	return root
+}
+
+func newRootCommand(s Streams) (*cobra.Command, *Globals) {
 	g := &Globals{}
 	root := &cobra.Command{
 		Use:           "kindlab",
@@ -192,7 +206,7 @@ func NewRootCommand(s Streams) *cobra.Command {
 		return runTUI(cmd, g, s, &tuiOptions{})
 	}
 	markUsageErrors(root)
-	return root
+	return root, g
 }
 
 func defaultCacheDir() (string, error) {

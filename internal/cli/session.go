@@ -141,7 +141,9 @@ func (g *Globals) progress() (*progress.Store, error) {
 		}
 		name = kubeconfigProgressName(ctxName)
 	}
-	return progress.Open(dir, progressName(name, g.Namespace)), nil
+	ps := progress.Open(dir, progressName(name, g.Namespace))
+	g.stores = append(g.stores, ps)
+	return ps, nil
 }
 
 // kubeconfigProgressName names the progress of a kubeconfig's context.

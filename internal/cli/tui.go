@@ -57,8 +57,8 @@ func runTUI(cmd *cobra.Command, g *Globals, s Streams, o *tuiOptions) error {
 		if err != nil {
 			return cannot(err)
 		}
-		if ps.Warning != "" {
-			fmt.Fprintln(s.Err, "warning:", ps.Warning)
+		if w := ps.TakeWarning(); w != "" {
+			fmt.Fprintln(s.Err, "warning:", w)
 		}
 		return tui.PrintLabs(s.Out, set, pf, lang)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 )
 
 // MaxFileSize bounds a lab pack's files: a lab file or manifest is a few KiB.
@@ -27,7 +28,7 @@ type packFS struct{ inner fs.FS }
 
 func (p packFS) Open(name string) (fs.File, error) {
 	// Stat first: opening a FIFO would wait for a writer.
-	info, err := fs.Stat(p.inner, name)
+	info, err := p.stat(name)
 	if err != nil {
 		return nil, err
 	}
@@ -51,11 +52,21 @@ func (p packFS) ReadFile(name string) ([]byte, error) {
 }
 
 func (p packFS) Stat(name string) (fs.FileInfo, error) {
-	info, err := fs.Stat(p.inner, name)
+	info, err := p.stat(name)
 	if err != nil {
 		return nil, err
 	}
 	return info, regular(name, info)
+}
+
+// stat says in plain words when name leads out of the pack (os.Root's own error is
+// "path escapes from parent").
+func (p packFS) stat(name string) (fs.FileInfo, error) {
+	info, err := fs.Stat(p.inner, name)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && strings.Contains(err.Error(), "escapes") {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New("a link that leads out of the lab pack (a pack's files must be inside its directory)")}
+	}
+	return info, err
 }
 
 func (p packFS) ReadDir(name string) ([]fs.DirEntry, error) { return fs.ReadDir(p.inner, name) }

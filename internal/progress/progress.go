@@ -34,8 +34,8 @@ type File struct {
 type Store struct {
 	mu   sync.Mutex
 	path string
-	// Warning is set when a corrupt file was set aside on Load.
-	Warning string
+	// warning is set when a corrupt file was set aside; read with TakeWarning.
+	warning string
 }
 
 // DefaultDir is where progress lives: $XDG_STATE_HOME/kindlab or ~/.local/state/kindlab.
@@ -56,6 +56,16 @@ func DefaultDir() (string, error) {
 // Open returns the store of cluster under dir.
 func Open(dir, cluster string) *Store {
 	return &Store{path: filepath.Join(dir, cluster, "progress.json")}
+}
+
+// TakeWarning returns what the learner should be told about the file (a corrupt
+// one was set aside), once: it is cleared as it is taken.
+func (s *Store) TakeWarning() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.warning
+	s.warning = ""
+	return w
 }
 
 // Path is the file's location.
@@ -82,7 +92,7 @@ func (s *Store) load() (*File, error) {
 		if rerr := os.Rename(s.path, aside); rerr != nil {
 			return nil, fmt.Errorf("progress file %s is corrupt (%v) and cannot be set aside: %w", s.path, err, rerr)
 		}
-		s.Warning = fmt.Sprintf("progress file was corrupt; set aside as %s and started fresh", aside)
+		s.warning = fmt.Sprintf("progress file was corrupt; set aside as %s and started fresh", aside)
 		return &File{Version: 1, Labs: map[string]*LabProgress{}}, nil
 	}
 	// A hand-edited file may hold what kindlab never writes.

@@ -41,8 +41,11 @@ func TestCorruptFileIsSetAside(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load of a corrupt file: %v", err)
 	}
-	if len(f.Labs) != 0 || !strings.Contains(s.Warning, "corrupt") {
-		t.Errorf("got %+v, warning %q", f, s.Warning)
+	if w := s.TakeWarning(); len(f.Labs) != 0 || !strings.Contains(w, "corrupt") {
+		t.Errorf("got %+v, warning %q", f, w)
+	}
+	if w := s.TakeWarning(); w != "" {
+		t.Errorf("the warning was given twice: %q", w)
 	}
 	matches, _ := filepath.Glob(s.Path() + ".corrupt-*")
 	if len(matches) != 1 {

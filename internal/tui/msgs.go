@@ -74,5 +74,5 @@ func snapshot(s *progress.Store, err error) progressMsg {
 		return progressMsg{err: err}
 	}
 	f, err := s.Load()
-	return progressMsg{file: f, warning: s.Warning, err: err}
+	return progressMsg{file: f, warning: s.TakeWarning(), err: err}
 }
