@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
 
 	"github.com/kindlab/kindlab/internal/kube"
 	"github.com/kindlab/kindlab/internal/progress"
@@ -118,6 +119,18 @@ func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	return ExitFail
 }
 
+// quietKlog keeps client-go's own logging (klog) off the learner's terminal unless
+// -v: what goes wrong reaches kindlab as errors, which it says in its own words,
+// and klog would add noise such as "Copying stdout failed" when a check's exec is
+// cancelled, or an informer's retries while a cluster restarts.
+func quietKlog(g *Globals) {
+	if g.Verbose {
+		klog.SetSlogLogger(slog.Default())
+		return
+	}
+	klog.SetSlogLogger(slog.New(slog.DiscardHandler))
+}
+
 // NewRootCommand builds the command tree.
 func NewRootCommand(s Streams) *cobra.Command {
 	root, _ := newRootCommand(s)
@@ -137,6 +150,7 @@ func newRootCommand(s Streams) (*cobra.Command, *Globals) {
 				level = slog.LevelDebug
 			}
 			slog.SetDefault(slog.New(slog.NewTextHandler(s.Err, &slog.HandlerOptions{Level: level})))
+			quietKlog(g)
 			// The cluster's name names files under the state directory: never a path.
 			if err := kube.ValidateName(g.Cluster); err != nil {
 				return cannot(fmt.Errorf("--cluster %w", err))

@@ -180,8 +180,8 @@ func logToFile(g *Globals) (func(), error) {
 	slog.SetDefault(logger)
 	klog.SetSlogLogger(logger)
 	return func() {
-		klog.ClearLogger()
 		slog.SetDefault(prev)
+		quietKlog(g)
 		f.Close()
 	}, nil
 }
