@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -64,13 +65,37 @@ func runTUI(cmd *cobra.Command, g *Globals, s Streams, o *tuiOptions) error {
 	}
 	opts := tui.Options{Labs: set, Progress: ps, Lang: lang, Namespace: g.Namespace, In: s.In, Out: s.Out}
 	// Every session the UI was given is closed when it ends (a recreated cluster
-	// gets a new one).
-	var sessions []*engine.Session
+	// gets a new one). Start-ups and reconnects run beside the UI: guarded.
+	var (
+		mu       sync.Mutex
+		sessions []*engine.Session
+	)
+	keep := func(sess *engine.Session) {
+		mu.Lock()
+		defer mu.Unlock()
+		sessions = append(sessions, sess)
+	}
 	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
 		for _, sess := range sessions {
 			sess.Close()
 		}
 	}()
+	// A cluster recreated in another terminal (`kindlab up --recreate`) has a new
+	// address and credentials: the UI takes a new session once one answers.
+	opts.Reconnect = func(ctx context.Context) (tui.Engine, error) {
+		sess, err := g.openSession(ctx, s, set)
+		if err != nil {
+			return nil, err
+		}
+		if err := sess.Ping(ctx); err != nil {
+			sess.Close()
+			return nil, err
+		}
+		keep(sess)
+		return sess, nil
+	}
 	if o.up != nil {
 		opts.Startup = func(ctx context.Context, recreate bool, report func(tui.StartupEvent)) (tui.Engine, error) {
 			uo := *o.up
@@ -86,7 +111,7 @@ func runTUI(cmd *cobra.Command, g *Globals, s Streams, o *tuiOptions) error {
 				return nil, err
 			}
 			report(tui.StartupEvent{Phase: "labs", Step: step, State: tui.Finished, Elapsed: time.Since(began)})
-			sessions = append(sessions, sess)
+			keep(sess)
 			return sess, nil
 		}
 		opts.Recreate = o.up.recreate
@@ -95,7 +120,7 @@ func runTUI(cmd *cobra.Command, g *Globals, s Streams, o *tuiOptions) error {
 		if err != nil {
 			return err
 		}
-		sessions = append(sessions, sess)
+		keep(sess)
 		opts.Engine = sess
 	}
 	restore, err := logToFile(g)

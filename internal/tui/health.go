@@ -16,9 +16,15 @@ type healthMsg struct{ err error }
 // verdicts as if nothing happened.
 const healthEvery = 5 * time.Second
 
-// checkHealth waits, then pings the API. It returns nothing once the UI ends, so it
+// reconnectedMsg brings a new engine for a cluster that answers again under a new
+// address or credentials.
+type reconnectedMsg struct{ eng Engine }
+
+// checkHealth waits, then pings the API; when it does not answer and the UI can
+// reconnect, it tries a new session. It returns nothing once the UI ends, so it
 // never outlives it.
 func checkHealth(d *deps, after time.Duration) tea.Cmd {
+	eng, reconnect := d.eng, d.reconnect // read here, on the UI's goroutine
 	return func() tea.Msg {
 		select {
 		case <-d.ctx.Done():
@@ -27,7 +33,14 @@ func checkHealth(d *deps, after time.Duration) tea.Cmd {
 		}
 		ctx, cancel := context.WithTimeout(d.ctx, 3*time.Second)
 		defer cancel()
-		err := d.eng.Ping(ctx)
+		err := eng.Ping(ctx)
+		if err != nil && reconnect != nil {
+			rctx, rcancel := context.WithTimeout(d.ctx, 10*time.Second)
+			defer rcancel()
+			if neng, rerr := reconnect(rctx); rerr == nil {
+				return reconnectedMsg{eng: neng}
+			}
+		}
 		if d.ctx.Err() != nil {
 			return nil
 		}

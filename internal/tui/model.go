@@ -37,6 +37,10 @@ type deps struct {
 	namespace    string
 	// startup brings the cluster up; nil when the UI starts on a ready engine.
 	startup Startup
+	// reconnect, when not nil, opens a new session to the cluster when the old
+	// one stops answering (the cluster was recreated elsewhere: its address and
+	// credentials changed). It returns only an engine that answers.
+	reconnect func(context.Context) (Engine, error)
 	// background counts work that must end before the UI returns (a start-up
 	// cleaning up a half-made cluster after Ctrl-C).
 	background sync.WaitGroup
@@ -73,7 +77,7 @@ const defaultWidth, defaultHeight = 80, 24
 // engine work in flight.
 func NewModel(ctx context.Context, o Options) Model {
 	d := &deps{ctx: ctx, eng: o.Engine, store: o.Progress, workDir: o.WorkDir, writeFiles: o.WriteFiles,
-		solveTimeout: o.SolveTimeout, namespace: o.Namespace, startup: o.Startup}
+		solveTimeout: o.SolveTimeout, namespace: o.Namespace, startup: o.Startup, reconnect: o.Reconnect}
 	if d.solveTimeout <= 0 {
 		d.solveTimeout = 3 * time.Minute
 	}
@@ -147,6 +151,20 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.clusterDown = msg.err
 		return m, checkHealth(m.d, healthEvery)
+	case reconnectedMsg:
+		if m.screen == startupScreen {
+			return m, nil
+		}
+		m.d.eng, m.clusterDown = msg.eng, nil
+		m.d.eng.SetLang(m.lang)
+		cmds := []tea.Cmd{loadProgress(m.d.store), checkHealth(m.d, healthEvery)}
+		if m.screen == stepScreen && m.step.lab != nil {
+			// The step's checks go on against the new session.
+			var watch tea.Cmd
+			m.step, watch = m.step.watchStep()
+			cmds = append(cmds, watch)
+		}
+		return m, tea.Batch(cmds...)
 	case beginStartupMsg:
 		return m.startUp()
 	case startupEventMsg, startupTickMsg:

@@ -39,6 +39,10 @@ type Options struct {
 	// stopped answering. Recreate makes the first start-up delete the cluster.
 	Startup  Startup
 	Recreate bool
+	// Reconnect, when not nil, is tried when the cluster stops answering: a new
+	// session, for a cluster recreated elsewhere (`kindlab up --recreate` in
+	// another terminal). It must return only an engine that answers.
+	Reconnect func(context.Context) (Engine, error)
 
 	In  io.Reader
 	Out io.Writer

@@ -405,3 +405,45 @@ func TestClusterDownOffersToRecreate(t *testing.T) {
 		t.Errorf("start-ups asked to recreate: %v, want [false true] (U keeps the cluster, R recreates it)", recreated)
 	}
 }
+
+// downEngine is an engine whose cluster does not answer.
+type downEngine struct{ *fakeEngine }
+
+func (downEngine) Ping(context.Context) error { return errors.New("connection refused") }
+
+// A cluster recreated in another terminal answers under a new address: the
+// health check takes a new session, and the step's checks go on against it.
+func TestReconnectAfterTheClusterWasRecreatedElsewhere(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fresh := newFakeEngine()
+	d := &deps{ctx: ctx, eng: downEngine{newFakeEngine()}}
+	if msg, ok := checkHealth(d, 0)().(healthMsg); !ok || msg.err == nil {
+		t.Fatalf("no reconnect: %#v, want the API's error", msg)
+	}
+	d.reconnect = func(context.Context) (Engine, error) { return nil, errors.New("still down") }
+	if msg, ok := checkHealth(d, 0)().(healthMsg); !ok || msg.err == nil {
+		t.Fatalf("a reconnect that fails: %#v, want the API's error", msg)
+	}
+	d.reconnect = func(context.Context) (Engine, error) { return fresh, nil }
+	msg, ok := checkHealth(d, 0)().(reconnectedMsg)
+	if !ok || msg.eng != fresh {
+		t.Fatalf("a reconnect that works: %#v, want the new engine", msg)
+	}
+
+	h := newHarness(t, "en", seed())
+	openDeployment(h)
+	gen := h.m.step.gen
+	h.send(healthMsg{err: errors.New("connection refused")})
+	if h.m.clusterDown == nil {
+		t.Fatal("the cluster's silence was not noticed")
+	}
+	h.send(msg)
+	if h.m.d.eng != fresh || h.m.clusterDown != nil {
+		t.Fatalf("after reconnecting: engine %T, down %v", h.m.d.eng, h.m.clusterDown)
+	}
+	if h.m.step.gen == gen || h.m.step.watch == nil {
+		t.Error("the step's checks were not started again on the new session")
+	}
+}
