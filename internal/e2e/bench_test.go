@@ -60,13 +60,21 @@ func BenchmarkClusterCreate(b *testing.B) {
 	kubeconfig := filepath.Join(b.TempDir(), "kubeconfig")
 	image := images.NodeImage(images.DefaultKubernetesVersion)
 
-	var kl, bare, wait, del time.Duration
+	var kl, bare, wait, del, kindDel, hard time.Duration
 	var rss int64
 	kindlab := func() {
 		d, r := runKindlab(b, bin, "cluster", "create", "--cluster", name, "--host-port", "0", "--kubeconfig", kubeconfig)
 		kl += d
 		rss = max(rss, r)
-		d, _ = runKindlab(b, bin, "cluster", "delete", "--cluster", name, "--kubeconfig", kubeconfig)
+		kc := []string{"--kubeconfig", kubeconfig}
+		if os.Getenv("KINDLAB_BENCH_RESET_HARD") != "" {
+			// What a learner's `reset --hard` costs: delete and create again (in
+			// the user's kubeconfig, as for a learner; the delete takes it out).
+			d, _ = runKindlab(b, bin, "reset", "--hard", "--cluster", name)
+			hard += d
+			kc = nil
+		}
+		d, _ = runKindlab(b, bin, append([]string{"cluster", "delete", "--cluster", name}, kc...)...)
 		del += d
 	}
 	kind := func(w time.Duration, total *time.Duration) func() {
@@ -79,7 +87,9 @@ func BenchmarkClusterCreate(b *testing.B) {
 				b.Fatal(err)
 			}
 			// Docker 20.10 sometimes fails a first removal under load; the same
-			// retry kindlab's own delete does.
+			// retry kindlab's own delete does. Only the bare clusters' deletes
+			// are timed: the --wait ones are the same cluster a moment older.
+			start = time.Now()
 			var derr error
 			for try := 0; try < 3; try++ {
 				if derr = provider.Delete(name, kubeconfig); derr == nil {
@@ -89,6 +99,9 @@ func BenchmarkClusterCreate(b *testing.B) {
 			}
 			if derr != nil {
 				b.Fatal(derr)
+			}
+			if w == 0 {
+				kindDel += time.Since(start)
 			}
 		}
 	}
@@ -105,6 +118,12 @@ func BenchmarkClusterCreate(b *testing.B) {
 	b.ReportMetric(kl.Seconds()/bare.Seconds(), "x-bare")
 	b.ReportMetric(kl.Seconds()/wait.Seconds(), "x-wait")
 	b.ReportMetric(del.Seconds()/n, "delete-s")
+	b.ReportMetric(kindDel.Seconds()/n, "kind-delete-s")
+	b.ReportMetric(del.Seconds()/kindDel.Seconds(), "x-delete")
+	if hard > 0 {
+		b.ReportMetric(hard.Seconds()/n, "reset-hard-s")
+		b.ReportMetric(hard.Seconds()/kl.Seconds(), "x-reset-create")
+	}
 	b.ReportMetric(float64(rss)/1024, "peak-RSS-MiB")
 }
 
