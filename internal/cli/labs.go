@@ -18,6 +18,7 @@ import (
 	"github.com/kindlab/kindlab/internal/engine"
 	"github.com/kindlab/kindlab/internal/images"
 	"github.com/kindlab/kindlab/internal/lab"
+	"github.com/kindlab/kindlab/internal/learn"
 	"github.com/kindlab/kindlab/internal/progress"
 	"github.com/kindlab/kindlab/labs"
 	"github.com/kindlab/kindlab/manifests"
@@ -220,14 +221,11 @@ func newStartCommand(g *Globals, s Streams) *cobra.Command {
 				return err
 			}
 			defer sess.Close()
-			if err := sess.Setup(cmd.Context(), l, &l.Steps[0]); err != nil {
-				return err
-			}
 			ps, err := g.progress()
 			if err != nil {
 				return err
 			}
-			if err := ps.Update(l.ID, func(lp *progress.LabProgress) { lp.Current = l.Steps[0].ID }); err != nil {
+			if err := (learn.Learner{Store: ps, Eng: sess}).Start(cmd.Context(), l, true); err != nil {
 				return err
 			}
 			lang := g.lang()
@@ -384,24 +382,16 @@ func newHintCommand(g *Globals, s Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ps, pf, l, st := lc.ps, lc.pf, lc.lab, lc.step
-			n := 0
-			if lp := pf.Labs[l.ID]; lp != nil && lp.Hints != nil {
-				n = lp.Hints[st.ID]
-			}
-			if n >= len(st.Hints) {
-				n = len(st.Hints) - 1
+			l, st := lc.lab, lc.step
+			n, last, err := learn.Learner{Store: lc.ps}.Hint(l, st)
+			if err != nil {
+				return err
 			}
 			fmt.Fprintf(s.Out, "%s/%s — hint %d/%d:\n%s\n", l.ID, st.ID, n+1, len(st.Hints), strings.TrimSpace(st.Hints[n].In(g.lang())))
-			if n == len(st.Hints)-1 {
+			if last {
 				fmt.Fprintf(s.Out, "(that was the last hint; `kindlab solve %s %s` shows and performs the solution)\n", l.ID, st.ID)
 			}
-			return ps.Update(l.ID, func(lp *progress.LabProgress) {
-				if lp.Hints == nil {
-					lp.Hints = map[string]int{}
-				}
-				lp.Hints[st.ID] = n + 1
-			})
+			return nil
 		},
 	}
 }
@@ -425,7 +415,7 @@ ends finished (as ` + "`kindlab grade`" + ` grades it).`,
 			if err != nil {
 				return err
 			}
-			set, ps, pf, l := lc.set, lc.ps, lc.pf, lc.lab
+			set, ps, l := lc.set, lc.ps, lc.lab
 			steps := []*lab.Step{lc.step}
 			if all {
 				steps = nil
@@ -449,9 +439,7 @@ ends finished (as ` + "`kindlab grade`" + ` grades it).`,
 				return err
 			}
 			defer sess.Close()
-			if lp := pf.Labs[l.ID]; lp != nil {
-				sess.SetAnswers(lp.Answers)
-			}
+			w := learn.Learner{Store: ps, Eng: sess}
 			for _, st := range steps {
 				if all {
 					// Entering a step runs its setup, as the UI and start do.
@@ -459,23 +447,11 @@ ends finished (as ` + "`kindlab grade`" + ` grades it).`,
 						return err
 					}
 				}
-				rs, err := sess.Solve(cmd.Context(), l, st, timeout)
+				rs, err := w.Solve(cmd.Context(), l, st, timeout)
 				if err != nil {
-					printReports(s.Out, []StepReport{{Lab: l.ID, Step: st.ID, Title: st.Title.In(g.lang()), Results: rs}})
-					return err
-				}
-				answers := sess.Answers()
-				if err := ps.Update(l.ID, func(lp *progress.LabProgress) {
-					lp.MarkDone(st.ID)
-					if len(answers) > 0 {
-						if lp.Answers == nil {
-							lp.Answers = map[string]string{}
-						}
-						for k, v := range answers {
-							lp.Answers[k] = v
-						}
+					if rs != nil {
+						printReports(s.Out, []StepReport{{Lab: l.ID, Step: st.ID, Title: st.Title.In(g.lang()), Results: rs}})
 					}
-				}); err != nil {
 					return err
 				}
 				fmt.Fprintf(s.Out, "performed; every check of %s/%s passes\n", l.ID, st.ID)
@@ -506,22 +482,11 @@ func newAnswerCommand(g *Globals, s Streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ps, l, st := lc.ps, lc.lab, lc.step
-			var id string
-			for _, c := range st.Checks {
-				if c.Answer != nil {
-					id = c.ID
+			l := lc.lab
+			if _, err := (learn.Learner{Store: lc.ps}).Answer(l, lc.step, args[2]); err != nil {
+				if errors.Is(err, learn.ErrNoQuestion) {
+					return cannot(err)
 				}
-			}
-			if id == "" {
-				return cannot(fmt.Errorf("step %s/%s asks no question", l.ID, st.ID))
-			}
-			if err := ps.Update(l.ID, func(lp *progress.LabProgress) {
-				if lp.Answers == nil {
-					lp.Answers = map[string]string{}
-				}
-				lp.Answers[id] = strings.TrimSpace(args[2])
-			}); err != nil {
 				return err
 			}
 			fmt.Fprintf(s.Out, "recorded; run `kindlab check %s` to see if it is right\n", l.ID)
@@ -572,12 +537,14 @@ func newResetCommand(g *Globals, s Streams) *cobra.Command {
 					return err
 				}
 				defer sess.Close()
+				w := learn.Learner{Store: ps, Eng: sess}
 				for _, l := range targets {
-					if err := sess.Reset(cmd.Context(), l); err != nil {
-						return fmt.Errorf("reset %s: %w", l.ID, err)
+					if err := w.Reset(cmd.Context(), l); err != nil {
+						return err
 					}
 				}
 			}
+			// Every lab's progress, also of labs this kindlab no longer has.
 			if err := ps.Clear(id); err != nil {
 				return err
 			}

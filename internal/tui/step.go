@@ -11,6 +11,7 @@ import (
 	"github.com/kindlab/kindlab/internal/check"
 	"github.com/kindlab/kindlab/internal/engine"
 	"github.com/kindlab/kindlab/internal/lab"
+	"github.com/kindlab/kindlab/internal/learn"
 	"github.com/kindlab/kindlab/internal/progress"
 )
 
@@ -273,20 +274,18 @@ func (m stepModel) watchStep() (stepModel, tea.Cmd) {
 func (m stepModel) nextHint() (stepModel, tea.Cmd) {
 	st := m.step()
 	total := len(st.Hints)
-	if hintsSeen(m.progress(), st.ID) >= total {
+	if learn.HintsSeen(m.progress(), st) >= total {
 		m.notice, m.noticeBad = tr(m.lang, "That was the last hint; s shows the solution.", "마지막 힌트였습니다. s 를 누르면 정답을 볼 수 있습니다."), false
 		return m, nil
 	}
 	m.scrollEnd = true
-	id := st.ID
-	// Count from the stored value, not this snapshot, so no hint is lost to a
-	// write still in flight.
-	return m, updateProgress(m.d.store, m.lab.ID, func(lp *progress.LabProgress) {
-		if lp.Hints == nil {
-			lp.Hints = map[string]int{}
-		}
-		lp.Hints[id] = min(lp.Hints[id]+1, total)
-	})
+	store, l := m.d.store, m.lab
+	// Counted from the stored value, not this snapshot, so no hint is lost to a
+	// write still in flight or to `kindlab hint` in another terminal.
+	return m, func() tea.Msg {
+		_, _, err := learn.Learner{Store: store}.Hint(l, st)
+		return snapshot(store, err)
+	}
 }
 
 func (m stepModel) recordCurrent() tea.Cmd {

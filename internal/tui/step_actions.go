@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/kindlab/kindlab/internal/lab"
+	"github.com/kindlab/kindlab/internal/learn"
 	"github.com/kindlab/kindlab/internal/progress"
 )
 
@@ -27,7 +27,7 @@ func startLab(d *deps, l *lab.Lab, fresh bool) tea.Cmd {
 			}
 		}
 		if fresh {
-			if err := eng.Setup(ctx, l, &l.Steps[0]); err != nil {
+			if err := (learn.Learner{Store: d.store, Eng: eng}).Start(ctx, l, true); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -67,30 +67,17 @@ func (m stepModel) solve() (stepModel, tea.Cmd) {
 	ctx, cancel := context.WithCancel(m.d.ctx)
 	m.busy, m.opCancel, m.notice = solving, cancel, ""
 	stopped := m.watch.stop()
-	var answers map[string]string
-	if lp := m.progress(); lp != nil {
-		answers = maps.Clone(lp.Answers)
-	}
 	d, l, st := m.d, m.lab, m.step()
 	return m, func() tea.Msg {
 		defer cancel()
 		if !waitStopped(ctx, stopped) {
 			return solvedMsg{lab: l.ID, step: st.ID, err: ctx.Err()}
 		}
-		d.eng.SetAnswers(answers)
-		rs, err := d.eng.Solve(ctx, l, st, d.solveTimeout)
+		rs, err := learn.Learner{Store: d.store, Eng: d.eng}.Solve(ctx, l, st, d.solveTimeout)
 		msg := solvedMsg{lab: l.ID, step: st.ID, results: rs, err: err}
 		if err == nil {
-			got := maps.Clone(d.eng.Answers())
-			err = d.store.Update(l.ID, func(lp *progress.LabProgress) {
-				lp.MarkDone(st.ID)
-				if len(got) > 0 && lp.Answers == nil {
-					lp.Answers = map[string]string{}
-				}
-				maps.Copy(lp.Answers, got)
-			})
 			// The new watch needs the answers the solution recorded.
-			msg.progress = snapshot(d.store, err)
+			msg.progress = snapshot(d.store, nil)
 			msg.err = msg.progress.err
 		}
 		return msg
@@ -133,17 +120,12 @@ func (m stepModel) reset() (stepModel, tea.Cmd) {
 		if !waitStopped(ctx, stopped) {
 			return resetMsg{lab: l.ID, err: ctx.Err()}
 		}
-		if err := d.eng.Reset(ctx, l); err != nil {
-			return resetMsg{lab: l.ID, err: fmt.Errorf("reset %s: %w", l.ID, err)}
-		}
-		if err := d.store.Clear(l.ID); err != nil {
+		w := learn.Learner{Store: d.store, Eng: d.eng}
+		if err := w.Reset(ctx, l); err != nil {
 			return resetMsg{lab: l.ID, err: err}
 		}
-		first := l.Steps[0].ID
-		err := errors.Join(
-			d.eng.Setup(ctx, l, &l.Steps[0]),
-			d.store.Update(l.ID, func(lp *progress.LabProgress) { lp.Current = first }),
-		)
+		// As a new lab: its first step set up again.
+		err := w.Start(ctx, l, true)
 		// The new watch must not see the answers the reset forgot.
 		return resetMsg{lab: l.ID, err: err, progress: snapshot(d.store, nil)}
 	}
@@ -183,7 +165,7 @@ func (m stepModel) typeAnswer(k tea.KeyPressMsg) (stepModel, tea.Cmd) {
 		if value == "" {
 			return m, nil
 		}
-		return m, recordAnswer(m.d.store, m.lab.ID, m.step().ID, m.answerCheck().ID, value)
+		return m, recordAnswer(m.d.store, m.lab, m.step(), value)
 	}
 	var cmd tea.Cmd
 	m.input, cmd = m.input.Update(k)
@@ -191,15 +173,10 @@ func (m stepModel) typeAnswer(k tea.KeyPressMsg) (stepModel, tea.Cmd) {
 }
 
 // recordAnswer stores an answer in the progress file, as `kindlab answer` does.
-func recordAnswer(s *progress.Store, labID, stepID, checkID, value string) tea.Cmd {
+func recordAnswer(s *progress.Store, l *lab.Lab, st *lab.Step, value string) tea.Cmd {
 	return func() tea.Msg {
-		err := s.Update(labID, func(lp *progress.LabProgress) {
-			if lp.Answers == nil {
-				lp.Answers = map[string]string{}
-			}
-			lp.Answers[checkID] = value
-		})
-		return answeredMsg{lab: labID, step: stepID, value: value, progress: snapshot(s, err)}
+		_, err := learn.Learner{Store: s}.Answer(l, st, value)
+		return answeredMsg{lab: l.ID, step: st.ID, value: value, progress: snapshot(s, err)}
 	}
 }
 

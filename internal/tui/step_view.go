@@ -10,6 +10,7 @@ import (
 	"github.com/kindlab/kindlab/internal/check"
 	"github.com/kindlab/kindlab/internal/engine"
 	"github.com/kindlab/kindlab/internal/lab"
+	"github.com/kindlab/kindlab/internal/learn"
 )
 
 // stepHeader is the lines above the viewport: lab title, step title, rule.
@@ -25,7 +26,7 @@ func (m stepModel) layout() stepModel {
 	m.vp.SetWidth(m.width)
 	m.vp.SetHeight(max(m.height-stepHeader-1-strings.Count(checks, "\n")-1, 1))
 	st := m.step()
-	shown := fmt.Sprint(m.lab.ID, "/", st.ID, m.lang, m.width, m.st.dark, hintsSeen(m.progress(), st.ID), m.showSolution, m.d.workDir != nil)
+	shown := fmt.Sprint(m.lab.ID, "/", st.ID, m.lang, m.width, m.st.dark, learn.HintsSeen(m.progress(), st), m.showSolution, m.d.workDir != nil)
 	if shown != m.shown {
 		m.vp.SetContent(m.body())
 		m.shown = shown
@@ -43,7 +44,7 @@ func (m stepModel) body() string {
 	st := m.step()
 	var md strings.Builder
 	md.WriteString(strings.TrimSpace(lab.Namespaced(st.Instructions.In(m.lang), m.d.namespace)))
-	seen := min(hintsSeen(m.progress(), st.ID), len(st.Hints))
+	seen := learn.HintsSeen(m.progress(), st)
 	for i := range seen {
 		fmt.Fprintf(&md, "\n\n**%s %d/%d** — %s", tr(m.lang, "Hint", "힌트"), i+1, len(st.Hints), strings.TrimSpace(st.Hints[i].In(m.lang)))
 	}

@@ -83,10 +83,3 @@ func labProgress(pf *progress.File, id string) *progress.LabProgress {
 	}
 	return pf.Labs[id]
 }
-
-func hintsSeen(lp *progress.LabProgress, step string) int {
-	if lp == nil || lp.Hints == nil {
-		return 0
-	}
-	return lp.Hints[step]
-}
