@@ -143,6 +143,25 @@ func TestUIInTmux(t *testing.T) {
 		t.Logf("kindlab RSS while the UI runs: %.1f MiB", float64(rss)/1024)
 	}
 
+	// The cluster recreated in another terminal has a new address and new
+	// credentials: the UI reconnects by itself and its checks see the new cluster.
+	recreated := time.Now()
+	up := exec.CommandContext(ctx, bin, "--cluster", name, "up", "--recreate", "--no-fix", "--host-port", strconv.Itoa(freePort(t)))
+	up.Env = append(os.Environ(), "HOME="+home, "KINDLAB_STATE_DIR="+state, "KINDLAB_CACHE_DIR="+cacheDir())
+	if out, err := up.CombinedOutput(); err != nil {
+		t.Fatalf("kindlab up --recreate: %v\n%s", err, out)
+	}
+	t.Logf("recreated in another terminal in %s", time.Since(recreated).Round(100*time.Millisecond))
+	if kc, err = m.Kubeconfig(name); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(kcPath, []byte(kc), 0o600)
+	if out, err := exec.Command(kubectl, "--kubeconfig", kcPath, "apply", "-f", manifest).CombinedOutput(); err != nil {
+		t.Fatalf("kubectl apply on the new cluster: %v %s", err, out)
+	}
+	reconnected := s.waitFor(2*time.Minute, "3/3 pass")
+	t.Logf("after the recreate, kubectl apply → 3/3 pass on screen: %s (reconnect and pod start included)\n%s", reconnected.Round(100*time.Millisecond), s.screen())
+
 	s.keys("q")
 	running := func() bool {
 		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
