@@ -113,7 +113,7 @@ func TestObjectChecks(t *testing.T) {
 			e := newEval(t, "en", nil, tt.objs...)
 			c := tt.check
 			c.ID = "c"
-			r := e.Evaluate(context.Background(), &c)
+			r := e.Evaluate(context.Background(), &c, nil)
 			if r.Status != tt.want || !strings.Contains(r.Message, tt.message) {
 				t.Errorf("got %s %q, want %s containing %q", r.Status, r.Message, tt.want, tt.message)
 			}
@@ -124,7 +124,7 @@ func TestObjectChecks(t *testing.T) {
 func TestMessagesInKorean(t *testing.T) {
 	t.Parallel()
 	e := newEval(t, "ko", nil)
-	r := e.Evaluate(context.Background(), &lab.Check{ID: "c", Pods: &lab.PodsCheck{Selector: "app=webserver", Count: ptr(3), Ready: true}})
+	r := e.Evaluate(context.Background(), &lab.Check{ID: "c", Pods: &lab.PodsCheck{Selector: "app=webserver", Count: ptr(3), Ready: true}}, nil)
 	if r.Status != Fail || !strings.Contains(r.Message, "셀렉터 app=webserver") || !strings.Contains(r.Message, "3 개여야 합니다") {
 		t.Errorf("Korean message = %q", r.Message)
 	}
@@ -172,7 +172,7 @@ func TestDeploymentAndReplicaSetChecks(t *testing.T) {
 		{lab.Check{ReplicaSet: &lab.ReplicaSetCheck{Name: "old", Selector: "app=other"}}, Fail, "selects app=my-nginx"},
 	} {
 		tt.c.ID = "c"
-		if r := e.Evaluate(ctx, &tt.c); r.Status != tt.want || !strings.Contains(r.Message, tt.msg) {
+		if r := e.Evaluate(ctx, &tt.c, nil); r.Status != tt.want || !strings.Contains(r.Message, tt.msg) {
 			t.Errorf("%+v: got %s %q, want %s containing %q", tt.c, r.Status, r.Message, tt.want, tt.msg)
 		}
 	}
@@ -211,7 +211,7 @@ func TestServiceAndEndpointChecks(t *testing.T) {
 		{lab.Check{HostHTTP: &lab.HostHTTPCheck{Service: "hostname-svc-nodeport", Via: "hostPort", Contains: "Hello"}}, Fail, "without \"Hello\""},
 	} {
 		tt.c.ID = "c"
-		if r := e.Evaluate(ctx, &tt.c); r.Status != tt.want || !strings.Contains(r.Message, tt.msg) {
+		if r := e.Evaluate(ctx, &tt.c, nil); r.Status != tt.want || !strings.Contains(r.Message, tt.msg) {
 			t.Errorf("%+v: got %s %q, want %s containing %q", tt.c, r.Status, r.Message, tt.want, tt.msg)
 		}
 	}
@@ -240,7 +240,7 @@ func TestHTTPCheckCountsPods(t *testing.T) {
 			fc := &fakeCluster{probeOut: tt.out}
 			e := newEval(t, "en", fc, svc)
 			c := tt.c
-			r := e.Evaluate(context.Background(), &lab.Check{ID: "h", HTTP: &c})
+			r := e.Evaluate(context.Background(), &lab.Check{ID: "h", HTTP: &c}, nil)
 			if r.Status != tt.want || !strings.Contains(r.Message, tt.msg) {
 				t.Errorf("got %s %q, want %s containing %q", r.Status, r.Message, tt.want, tt.msg)
 			}
@@ -254,7 +254,7 @@ func TestHTTPCheckCountsPods(t *testing.T) {
 func TestProbeErrorIsError(t *testing.T) {
 	t.Parallel()
 	e := newEval(t, "en", &fakeCluster{probeErr: errors.New("helper pod gone")})
-	r := e.Evaluate(context.Background(), &lab.Check{ID: "d", DNS: &lab.DNSCheck{Name: "x", CNAME: "y"}})
+	r := e.Evaluate(context.Background(), &lab.Check{ID: "d", DNS: &lab.DNSCheck{Name: "x", CNAME: "y"}}, nil)
 	if r.Status != Error {
 		t.Errorf("got %s, want error when the helper pod cannot run", r.Status)
 	}
@@ -266,22 +266,20 @@ func TestDNSAndExecAndAnswer(t *testing.T) {
 	fc := &fakeCluster{probeOut: "my.database.com.\n", execOut: "<title>Welcome to nginx!</title>"}
 	e := newEval(t, "en", fc, pod)
 	ctx := context.Background()
-	if r := e.Evaluate(ctx, &lab.Check{ID: "d", DNS: &lab.DNSCheck{Name: "externalname-svc", CNAME: "my.database.com"}}); r.Status != Pass {
+	if r := e.Evaluate(ctx, &lab.Check{ID: "d", DNS: &lab.DNSCheck{Name: "externalname-svc", CNAME: "my.database.com"}}, nil); r.Status != Pass {
 		t.Errorf("dns: %s %q", r.Status, r.Message)
 	}
-	if r := e.Evaluate(ctx, &lab.Check{ID: "e", Exec: &lab.ExecCheck{Pod: "my-nginx-pod", Command: []string{"curl", "-s", "localhost"}, Contains: "Welcome to nginx!"}}); r.Status != Pass {
+	if r := e.Evaluate(ctx, &lab.Check{ID: "e", Exec: &lab.ExecCheck{Pod: "my-nginx-pod", Command: []string{"curl", "-s", "localhost"}, Contains: "Welcome to nginx!"}}, nil); r.Status != Pass {
 		t.Errorf("exec: %s %q", r.Status, r.Message)
 	}
 	ans := &lab.Check{ID: "ip", Answer: &lab.AnswerCheck{Truth: "podIP", Object: "my-nginx-pod", Question: lab.Text{En: "pod IP?", Ko: "포드 IP?"}}}
-	if r := e.Evaluate(ctx, ans); r.Status != Fail || !strings.Contains(r.Message, "waiting for your answer") {
+	if r := e.Evaluate(ctx, ans, nil); r.Status != Fail || !strings.Contains(r.Message, "waiting for your answer") {
 		t.Errorf("unanswered: %s %q", r.Status, r.Message)
 	}
-	e.SetAnswer("ip", "10.0.0.1")
-	if r := e.Evaluate(ctx, ans); r.Status != Fail {
+	if r := e.Evaluate(ctx, ans, map[string]string{"ip": "10.0.0.1"}); r.Status != Fail {
 		t.Errorf("wrong answer: %s %q", r.Status, r.Message)
 	}
-	e.SetAnswer("ip", pod.Status.PodIP)
-	if r := e.Evaluate(ctx, ans); r.Status != Pass {
+	if r := e.Evaluate(ctx, ans, map[string]string{"ip": pod.Status.PodIP}); r.Status != Pass {
 		t.Errorf("right answer: %s %q", r.Status, r.Message)
 	}
 }
@@ -316,11 +314,11 @@ func TestReplicaSetReplacedCountsThisReplicaSetsEvents(t *testing.T) {
 	c := &lab.Check{ID: "r", ReplicaSet: &lab.ReplicaSetCheck{Name: "replicaset-nginx", Replicas: ptr(int32(3)), Replaced: true}}
 	// Three pods made, and an old ReplicaSet of the same name made five: not replaced.
 	e := newEval(t, "en", nil, rs, event("a", "new", 3), event("old", "old", 5))
-	if r := e.Evaluate(context.Background(), c); r.Status != Fail || !strings.Contains(r.Message, "created 3 pods for 3 replicas") {
+	if r := e.Evaluate(context.Background(), c, nil); r.Status != Fail || !strings.Contains(r.Message, "created 3 pods for 3 replicas") {
 		t.Errorf("before a delete: %s %q", r.Status, r.Message)
 	}
 	e = newEval(t, "en", nil, rs, event("a", "new", 3), event("b", "new", 1))
-	if r := e.Evaluate(context.Background(), c); r.Status != Pass {
+	if r := e.Evaluate(context.Background(), c, nil); r.Status != Pass {
 		t.Errorf("after a delete: %s %q", r.Status, r.Message)
 	}
 }

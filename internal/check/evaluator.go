@@ -3,9 +3,7 @@ package check
 import (
 	"context"
 	"fmt"
-	"maps"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
@@ -33,40 +31,11 @@ type Evaluator struct {
 	Store   *Store
 	Cluster Cluster
 	lang    atomic.Pointer[string]
-
-	// answers holds what the learner typed, by check id; checks read it while a
-	// solution or the UI writes it.
-	mu      sync.RWMutex
-	answers map[string]string
-}
-
-// SetAnswer records what the learner answered to check id.
-func (e *Evaluator) SetAnswer(id, value string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.answers[id] = value
-}
-
-// SetAnswers replaces every answer with a copy of a.
-func (e *Evaluator) SetAnswers(a map[string]string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.answers = maps.Clone(a)
-	if e.answers == nil {
-		e.answers = map[string]string{}
-	}
-}
-
-// Answers returns a copy of the answers.
-func (e *Evaluator) Answers() map[string]string {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return maps.Clone(e.answers)
 }
 
 // NewEvaluator returns an Evaluator that speaks lang ("ko" or "en").
 func NewEvaluator(store *Store, cluster Cluster, lang string) *Evaluator {
-	e := &Evaluator{Store: store, Cluster: cluster, answers: map[string]string{}}
+	e := &Evaluator{Store: store, Cluster: cluster}
 	e.SetLang(lang)
 	return e
 }
@@ -78,8 +47,9 @@ func (e *Evaluator) msg() msg { return msg{lang: *e.lang.Load()} }
 // It is safe while checks run.
 func (e *Evaluator) SetLang(lang string) { e.lang.Store(&lang) }
 
-// Evaluate runs one check.
-func (e *Evaluator) Evaluate(ctx context.Context, c *lab.Check) Result {
+// Evaluate runs one check. answers are what the learner typed, by check id (read,
+// never kept: every caller passes its own).
+func (e *Evaluator) Evaluate(ctx context.Context, c *lab.Check, answers map[string]string) Result {
 	r := Result{Check: c.ID, Kind: c.KindName(), Title: c.Title.In(e.msg().lang)}
 	var (
 		st  Status
@@ -112,7 +82,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, c *lab.Check) Result {
 	case c.Exec != nil:
 		st, ms, evd = e.exec(ctx, c.Exec)
 	case c.Answer != nil:
-		st, ms, evd = e.answer(c.ID, c.Answer)
+		st, ms, evd = e.answer(c.ID, c.Answer, answers)
 	default:
 		st, ms = Error, fmt.Sprintf("check %q has no kind", c.ID)
 	}
@@ -192,14 +162,12 @@ func (e *Evaluator) Truth(c *lab.AnswerCheck) (string, error) {
 	return "", fmt.Errorf("unknown truth %q", c.Truth)
 }
 
-func (e *Evaluator) answer(id string, c *lab.AnswerCheck) (Status, string, []string) {
+func (e *Evaluator) answer(id string, c *lab.AnswerCheck, answers map[string]string) (Status, string, []string) {
 	truth, err := e.Truth(c)
 	if err != nil {
 		return Fail, e.msg().f("cannot answer yet: %v", "아직 답할 수 없습니다: %v", err), nil
 	}
-	e.mu.RLock()
-	got, ok := e.answers[id]
-	e.mu.RUnlock()
+	got, ok := answers[id]
 	if !ok {
 		return Fail, e.msg().f("waiting for your answer: %s", "답을 기다리는 중: %s", c.Question.In(e.msg().lang)), nil
 	}

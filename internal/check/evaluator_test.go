@@ -30,7 +30,7 @@ func TestEvidenceFromPodsIsPrintable(t *testing.T) {
 	t.Parallel()
 	// Every in-cluster request is answered with terminal escapes.
 	e := newEval(t, "en", &fakeCluster{probeOut: "\x1b]52;c;cGF3bmVk\x07\x1b[2J" + replySep})
-	r := e.Evaluate(context.Background(), &lab.Check{ID: "web", HTTP: &lab.HTTPCheck{URL: "http://10.0.0.1/", Contains: "Hello"}})
+	r := e.Evaluate(context.Background(), &lab.Check{ID: "web", HTTP: &lab.HTTPCheck{URL: "http://10.0.0.1/", Contains: "Hello"}}, nil)
 	for _, s := range append([]string{r.Message}, r.Evidence...) {
 		if strings.ContainsAny(s, "\x1b\x07") {
 			t.Errorf("control characters reach the result: %q", s)
@@ -41,25 +41,29 @@ func TestEvidenceFromPodsIsPrintable(t *testing.T) {
 	}
 }
 
-// TestAnswersWhileChecksRun: a solution (or the UI) records answers while a watcher
-// evaluates the same step; run with -race, this found the shared map.
-func TestAnswersWhileChecksRun(t *testing.T) {
+// TestAnswersAreTheCallers: two evaluations with different answers at once each
+// see their own (the evaluator keeps none; it once shared one map, which a
+// -race test found).
+func TestAnswersAreTheCallers(t *testing.T) {
 	t.Parallel()
-	e := newEval(t, "en", nil, readyPod("my-nginx-pod", nil, nil, "nginx:latest"))
+	pod := readyPod("my-nginx-pod", nil, nil, "nginx:latest")
+	e := newEval(t, "en", nil, pod)
 	ans := &lab.Check{ID: "ip", Answer: &lab.AnswerCheck{Truth: "podIP", Object: "my-nginx-pod", Question: lab.Text{En: "pod IP?", Ko: "포드 IP?"}}}
+	right, wrong := map[string]string{"ip": pod.Status.PodIP}, map[string]string{"ip": "10.0.0.1"}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for i := 0; i < 200; i++ {
-			e.SetAnswer("ip", "10.0.0.1")
-			e.SetAnswers(map[string]string{"other": "x"})
+			if r := e.Evaluate(context.Background(), ans, wrong); r.Status != Fail {
+				t.Errorf("a wrong answer passed: %s", r.Message)
+				return
+			}
 		}
 	}()
 	for i := 0; i < 200; i++ {
-		if r := e.Evaluate(context.Background(), ans); r.Status == Error {
-			t.Fatalf("answer check: %s", r.Message)
+		if r := e.Evaluate(context.Background(), ans, right); r.Status != Pass {
+			t.Fatalf("the right answer: %s %s", r.Status, r.Message)
 		}
-		_ = e.Answers()
 	}
 	<-done
 }

@@ -68,7 +68,7 @@ func TestLabelsLabChecksOnTheBooksStates(t *testing.T) {
 			objs := append(append([]runtime.Object{}, when.objs...), leftovers(false)...)
 			e := newEval(t, "en", nil, objs...)
 			for _, c := range st.Checks {
-				if r := e.Evaluate(context.Background(), &c); r.Status != when.want {
+				if r := e.Evaluate(context.Background(), &c, nil); r.Status != when.want {
 					t.Errorf("%s, %s the solution: check %s is %s, want %s: %s %v", st.ID, when.name, c.ID, r.Status, when.want, r.Message, r.Evidence)
 				}
 			}

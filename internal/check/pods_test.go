@@ -115,7 +115,7 @@ func TestPodsMadeByAReplicaSetIgnoreWhatTheLearnerLeftBehind(t *testing.T) {
 			objs := append(append([]runtime.Object{}, tt.objs...), leftovers(!hasPod(tt.objs, "my-nginx-pod"))...)
 			e := newEval(t, "en", nil, objs...)
 			c := tt.check
-			r := e.Evaluate(context.Background(), &lab.Check{ID: "c", Pods: &c})
+			r := e.Evaluate(context.Background(), &lab.Check{ID: "c", Pods: &c}, nil)
 			if r.Status != tt.want || !strings.Contains(r.Message, tt.message) {
 				t.Errorf("got %s %q %v\nwant %s containing %q", r.Status, r.Message, r.Evidence, tt.want, tt.message)
 			}
@@ -133,7 +133,7 @@ func TestPodsChecksIgnoreTerminatingPods(t *testing.T) {
 		{Selector: "run=debug", Count: ptr(0)},
 		{Name: "my-nginx-pod", Count: ptr(0)},
 	} {
-		if r := e.Evaluate(context.Background(), &lab.Check{ID: "c", Pods: &c}); r.Status != Pass {
+		if r := e.Evaluate(context.Background(), &lab.Check{ID: "c", Pods: &c}, nil); r.Status != Pass {
 			t.Errorf("%+v: got %s %q, want pass", c, r.Status, r.Message)
 		}
 	}
@@ -142,7 +142,7 @@ func TestPodsChecksIgnoreTerminatingPods(t *testing.T) {
 func TestPodsMadeByInKorean(t *testing.T) {
 	t.Parallel()
 	e := newEval(t, "ko", nil, leftovers(true)...)
-	r := e.Evaluate(context.Background(), &lab.Check{ID: "c", Pods: &lab.PodsCheck{CreatedBy: "ReplicaSet/replicaset-nginx", Selector: "!app", Count: ptr(1), Orphaned: true, TotalCount: ptr(1)}})
+	r := e.Evaluate(context.Background(), &lab.Check{ID: "c", Pods: &lab.PodsCheck{CreatedBy: "ReplicaSet/replicaset-nginx", Selector: "!app", Count: ptr(1), Orphaned: true, TotalCount: ptr(1)}}, nil)
 	if want := "ReplicaSet/replicaset-nginx 이(가) 만든 포드 중 셀렉터 !app 에 맞는 포드 (소유자 없음): 0 개; 1 개여야 합니다"; r.Status != Fail || r.Message != want {
 		t.Errorf("got %s %q\nwant %q", r.Status, r.Message, want)
 	}

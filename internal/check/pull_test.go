@@ -78,7 +78,7 @@ func TestAPodThatCannotPullSaysWhyAndWhatIsThere(t *testing.T) {
 			e := newEval(t, tt.lang, nil, tt.objs...)
 			c := tt.check
 			c.ID = "c"
-			r := e.Evaluate(context.Background(), &c)
+			r := e.Evaluate(context.Background(), &c, nil)
 			if r.Status != Fail || !strings.Contains(r.Message, tt.message) {
 				t.Errorf("got %s %q\nwant fail containing %q", r.Status, r.Message, tt.message)
 			}

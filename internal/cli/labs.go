@@ -302,14 +302,13 @@ func runCheck(cmd *cobra.Command, g *Globals, s Streams, o *checkOptions, args [
 	allPass := true
 	for _, l := range targets {
 		lp := pf.Labs[l.ID]
+		var answers map[string]string
 		if lp != nil {
-			sess.SetAnswers(lp.Answers)
-		} else {
-			sess.SetAnswers(nil)
+			answers = lp.Answers
 		}
 		for i := range l.Steps {
 			st := &l.Steps[i]
-			rs := sess.Evaluate(cmd.Context(), st)
+			rs := sess.Evaluate(cmd.Context(), st, answers)
 			for _, r := range rs {
 				if r.Status == check.Error {
 					return cannot(fmt.Errorf("%s/%s: check %s: %s", l.ID, st.ID, r.Check, r.Message))

@@ -72,7 +72,7 @@ func BenchmarkLabEngine(b *testing.B) {
 		remove := sess.OnChange(func() { arrived.CompareAndSwap(0, time.Now().UnixNano()) })
 		defer remove()
 		ch := make(chan []check.Result, 16)
-		go sess.Watch(wctx, st, time.Hour, ch)
+		go sess.Watch(wctx, st, nil, time.Hour, ch)
 		<-ch // the first verdict
 		var fromCommand, fromEvent []time.Duration
 		for i := 0; i < 100*b.N; i++ {
@@ -113,13 +113,14 @@ func BenchmarkLabEngine(b *testing.B) {
 	b.Run("solve-and-check-chapter", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			for _, l := range set.Labs {
-				sess.SetAnswers(nil)
+				answers := map[string]string{}
 				for j := range l.Steps {
 					st := &l.Steps[j]
 					if err := sess.Setup(ctx, l, st); err != nil {
 						b.Fatal(err)
 					}
-					if _, err := sess.Solve(ctx, l, st, 3*time.Minute); err != nil {
+					var err error
+					if _, answers, err = sess.Solve(ctx, l, st, answers, 3*time.Minute); err != nil {
 						b.Fatalf("%s/%s: %v", l.ID, st.ID, err)
 					}
 				}
@@ -141,7 +142,7 @@ func BenchmarkLabEngine(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
 			for j := range l.Steps[:3] {
-				if _, err := sess.Solve(ctx, l, &l.Steps[j], 3*time.Minute); err != nil {
+				if _, _, err := sess.Solve(ctx, l, &l.Steps[j], nil, 3*time.Minute); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -31,8 +31,9 @@ var resources = map[string]schema.GroupVersionResource{
 
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
-// Run performs one action of step st of l.
-func (s *Session) Run(ctx context.Context, l *lab.Lab, st *lab.Step, a lab.Action) error {
+// Run performs one action of step st of l. An answer action records the true value
+// in answers (the caller's own map); a wait action reads them.
+func (s *Session) Run(ctx context.Context, l *lab.Lab, st *lab.Step, a lab.Action, answers map[string]string) error {
 	switch {
 	case a.Apply != "":
 		return s.apply(ctx, l, a.Apply)
@@ -53,13 +54,16 @@ func (s *Session) Run(ctx context.Context, l *lab.Lab, st *lab.Step, a lab.Actio
 				if err != nil {
 					return err
 				}
-				s.eval.SetAnswer(c.ID, truth)
+				if answers == nil {
+					return fmt.Errorf("answer %q: nowhere to record it", c.ID)
+				}
+				answers[c.ID] = truth
 				return nil
 			}
 		}
 		return fmt.Errorf("no answer check %q", a.Answer.Check)
 	case len(a.Wait) > 0:
-		_, err := s.WaitPass(ctx, st, 3*time.Minute, a.Wait...)
+		_, err := s.WaitPass(ctx, st, answers, 3*time.Minute, a.Wait...)
 		return err
 	}
 	return fmt.Errorf("empty action")

@@ -9,6 +9,7 @@ import (
 	"io"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"maps"
 	"net"
 	"net/http"
 	"sync"
@@ -89,20 +90,15 @@ func (s *Session) OnChange(fn func()) (remove func()) { return s.store.OnChange(
 // Namespace of the session.
 func (s *Session) Namespace() string { return s.target.Namespace }
 
-// SetAnswers gives the evaluator what the learner typed (check id -> value).
-func (s *Session) SetAnswers(a map[string]string) { s.eval.SetAnswers(a) }
-
-// Answers returns a copy of the answers the evaluator knows.
-func (s *Session) Answers() map[string]string { return s.eval.Answers() }
-
 // SetLang switches the language of check messages ("ko" or "en").
 func (s *Session) SetLang(lang string) {
 	s.Lang = lang
 	s.eval.SetLang(lang)
 }
 
-// Evaluate runs every check of a step once.
-func (s *Session) Evaluate(ctx context.Context, st *lab.Step) []check.Result {
+// Evaluate runs every check of a step once, with the learner's answers (check id
+// -> value; only read).
+func (s *Session) Evaluate(ctx context.Context, st *lab.Step, answers map[string]string) []check.Result {
 	out := make([]check.Result, len(st.Checks))
 	var wg sync.WaitGroup
 	for i := range st.Checks {
@@ -111,7 +107,7 @@ func (s *Session) Evaluate(ctx context.Context, st *lab.Step) []check.Result {
 			defer wg.Done()
 			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			out[i] = s.eval.Evaluate(cctx, &st.Checks[i])
+			out[i] = s.eval.Evaluate(cctx, &st.Checks[i], answers)
 		}(i)
 	}
 	wg.Wait()
@@ -131,7 +127,8 @@ func AllPass(rs []check.Result) bool {
 // Watch evaluates a step's checks whenever a watched object changes (and every
 // interval for checks that talk to the network) and sends each new set of results.
 // It returns when ctx ends.
-func (s *Session) Watch(ctx context.Context, st *lab.Step, interval time.Duration, out chan<- []check.Result) {
+func (s *Session) Watch(ctx context.Context, st *lab.Step, answers map[string]string, interval time.Duration, out chan<- []check.Result) {
+	answers = maps.Clone(answers) // the caller may change its map meanwhile
 	changed := make(chan struct{}, 1)
 	remove := s.store.OnChange(func() {
 		select {
@@ -143,7 +140,7 @@ func (s *Session) Watch(ctx context.Context, st *lab.Step, interval time.Duratio
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	send := func() {
-		rs := s.Evaluate(ctx, st)
+		rs := s.Evaluate(ctx, st, answers)
 		select {
 		case out <- rs:
 		case <-ctx.Done():
@@ -171,7 +168,7 @@ func (s *Session) Watch(ctx context.Context, st *lab.Step, interval time.Duratio
 }
 
 // WaitPass waits until every check of st (or only the named ones) passes.
-func (s *Session) WaitPass(ctx context.Context, st *lab.Step, timeout time.Duration, only ...string) ([]check.Result, error) {
+func (s *Session) WaitPass(ctx context.Context, st *lab.Step, answers map[string]string, timeout time.Duration, only ...string) ([]check.Result, error) {
 	sub := *st
 	if len(only) > 0 {
 		sub.Checks = nil
@@ -186,7 +183,7 @@ func (s *Session) WaitPass(ctx context.Context, st *lab.Step, timeout time.Durat
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	ch := make(chan []check.Result)
-	go s.Watch(ctx, &sub, 500*time.Millisecond, ch)
+	go s.Watch(ctx, &sub, answers, 500*time.Millisecond, ch)
 	var last []check.Result
 	for {
 		select {

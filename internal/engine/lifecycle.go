@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/kindlab/kindlab/internal/check"
@@ -13,21 +14,28 @@ import (
 // Setup runs a step's setup actions.
 func (s *Session) Setup(ctx context.Context, l *lab.Lab, st *lab.Step) error {
 	for i, a := range st.Setup {
-		if err := s.Run(ctx, l, st, a); err != nil {
+		if err := s.Run(ctx, l, st, a, map[string]string{}); err != nil {
 			return fmt.Errorf("setup of %s/%s, action %d: %w", l.ID, st.ID, i+1, err)
 		}
 	}
 	return nil
 }
 
-// Solve performs a step's reference solution and waits until its checks pass.
-func (s *Session) Solve(ctx context.Context, l *lab.Lab, st *lab.Step, timeout time.Duration) ([]check.Result, error) {
+// Solve performs a step's reference solution with the learner's answers and waits
+// until its checks pass. It returns the results and the answers after the
+// solution (those it recorded added to a copy of the ones given).
+func (s *Session) Solve(ctx context.Context, l *lab.Lab, st *lab.Step, answers map[string]string, timeout time.Duration) ([]check.Result, map[string]string, error) {
+	got := maps.Clone(answers)
+	if got == nil {
+		got = map[string]string{}
+	}
 	for i, a := range st.Solution.Actions {
-		if err := s.Run(ctx, l, st, a); err != nil {
-			return nil, fmt.Errorf("solution of %s/%s, action %d: %w", l.ID, st.ID, i+1, err)
+		if err := s.Run(ctx, l, st, a, got); err != nil {
+			return nil, got, fmt.Errorf("solution of %s/%s, action %d: %w", l.ID, st.ID, i+1, err)
 		}
 	}
-	return s.WaitPass(ctx, st, timeout)
+	rs, err := s.WaitPass(ctx, st, got, timeout)
+	return rs, got, err
 }
 
 // Reset removes everything a lab's steps and its learner may have created and

@@ -66,7 +66,8 @@ func Plan(l *lab.Lab) []Item {
 
 // Evaluator is what grading needs from a lab session (engine.Session has it).
 type Evaluator interface {
-	Evaluate(ctx context.Context, st *lab.Step) []check.Result
+	// Evaluate is given no answers: grading skips answer checks.
+	Evaluate(ctx context.Context, st *lab.Step, answers map[string]string) []check.Result
 	OnChange(fn func()) (remove func())
 }
 
@@ -168,7 +169,7 @@ func Run(ctx context.Context, ev Evaluator, labs []*lab.Lab, o Options) (*Report
 			wg.Add(1)
 			go func(i int, p *labPlan) {
 				defer wg.Done()
-				last[i] = ev.Evaluate(ctx, &p.graded)
+				last[i] = ev.Evaluate(ctx, &p.graded, nil)
 				at[i] = time.Since(start)
 				// A lab whose checks all pass is final: grading observes, never changes.
 				done[i] = allPass(last[i])

@@ -33,7 +33,7 @@ func (f *fakeCluster) set(id string, s check.Status) {
 	}
 }
 
-func (f *fakeCluster) Evaluate(_ context.Context, st *lab.Step) []check.Result {
+func (f *fakeCluster) Evaluate(_ context.Context, st *lab.Step, _ map[string]string) []check.Result {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++

@@ -23,10 +23,10 @@ import (
 // Engine is what the rules need of a lab session; *engine.Session is the real one.
 type Engine interface {
 	Setup(ctx context.Context, l *lab.Lab, st *lab.Step) error
-	Solve(ctx context.Context, l *lab.Lab, st *lab.Step, timeout time.Duration) ([]check.Result, error)
+	// Solve is given the learner's answers and returns them with those the
+	// solution recorded: a session keeps no answers of its own.
+	Solve(ctx context.Context, l *lab.Lab, st *lab.Step, answers map[string]string, timeout time.Duration) ([]check.Result, map[string]string, error)
 	Reset(ctx context.Context, l *lab.Lab) error
-	SetAnswers(a map[string]string)
-	Answers() map[string]string
 }
 
 // ErrNoQuestion is Answer's error for a step that asks nothing.
@@ -126,12 +126,10 @@ func (w Learner) Solve(ctx context.Context, l *lab.Lab, st *lab.Step, timeout ti
 	if err != nil {
 		return nil, err
 	}
-	w.Eng.SetAnswers(answers)
-	rs, err := w.Eng.Solve(ctx, l, st, timeout)
+	rs, got, err := w.Eng.Solve(ctx, l, st, answers, timeout)
 	if err != nil {
 		return rs, err
 	}
-	got := w.Eng.Answers()
 	return rs, w.Store.Update(l.ID, func(lp *progress.LabProgress) {
 		lp.MarkDone(st.ID)
 		if len(got) > 0 && lp.Answers == nil {
@@ -147,6 +145,5 @@ func (w Learner) Reset(ctx context.Context, l *lab.Lab) error {
 	if err := w.Eng.Reset(ctx, l); err != nil {
 		return fmt.Errorf("reset %s: %w", l.ID, err)
 	}
-	w.Eng.SetAnswers(nil)
 	return w.Store.Clear(l.ID)
 }

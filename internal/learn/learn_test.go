@@ -17,8 +17,7 @@ import (
 // fakeEngine records what the rules asked of it; its solution records an answer.
 type fakeEngine struct {
 	mu       sync.Mutex
-	answers  map[string]string
-	given    map[string]string // the answers it had when Solve ran
+	given    map[string]string // the answers Solve was given
 	solveErr error
 	setups   []string
 	resets   []string
@@ -31,18 +30,19 @@ func (f *fakeEngine) Setup(_ context.Context, l *lab.Lab, st *lab.Step) error {
 	return nil
 }
 
-func (f *fakeEngine) Solve(_ context.Context, _ *lab.Lab, st *lab.Step, _ time.Duration) ([]check.Result, error) {
+func (f *fakeEngine) Solve(_ context.Context, _ *lab.Lab, st *lab.Step, answers map[string]string, _ time.Duration) ([]check.Result, map[string]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.given = maps.Clone(f.answers)
+	f.given = maps.Clone(answers)
+	got := maps.Clone(answers)
 	if f.solveErr != nil {
-		return []check.Result{{Check: "q", Status: check.Fail}}, f.solveErr
+		return []check.Result{{Check: "q", Status: check.Fail}}, got, f.solveErr
 	}
-	if f.answers == nil {
-		f.answers = map[string]string{}
+	if got == nil {
+		got = map[string]string{}
 	}
-	f.answers["solved-"+st.ID] = "truth"
-	return []check.Result{{Check: "q", Status: check.Pass}}, nil
+	got["solved-"+st.ID] = "truth"
+	return []check.Result{{Check: "q", Status: check.Pass}}, got, nil
 }
 
 func (f *fakeEngine) Reset(_ context.Context, l *lab.Lab) error {
@@ -50,18 +50,6 @@ func (f *fakeEngine) Reset(_ context.Context, l *lab.Lab) error {
 	defer f.mu.Unlock()
 	f.resets = append(f.resets, l.ID)
 	return nil
-}
-
-func (f *fakeEngine) SetAnswers(a map[string]string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.answers = maps.Clone(a)
-}
-
-func (f *fakeEngine) Answers() map[string]string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return maps.Clone(f.answers)
 }
 
 func testLab(hints int) *lab.Lab {
@@ -167,7 +155,7 @@ func TestSolveKeepsAnswersAndMarksDone(t *testing.T) {
 
 func TestResetForgetsAndStartBeginsAgain(t *testing.T) {
 	t.Parallel()
-	eng := &fakeEngine{answers: map[string]string{"q": "old"}}
+	eng := &fakeEngine{}
 	w := Learner{Store: progress.Open(t.TempDir(), "c"), Eng: eng}
 	l := testLab(2)
 	w.Answer(l, &l.Steps[0], "old")
@@ -178,8 +166,8 @@ func TestResetForgetsAndStartBeginsAgain(t *testing.T) {
 	if pf, _ := w.Store.Load(); pf.Labs["l"] != nil {
 		t.Errorf("progress after reset: %+v", pf.Labs["l"])
 	}
-	if len(eng.Answers()) != 0 || len(eng.resets) != 1 {
-		t.Errorf("engine after reset: answers %v, resets %v", eng.Answers(), eng.resets)
+	if len(eng.resets) != 1 {
+		t.Errorf("engine after reset: resets %v", eng.resets)
 	}
 	if err := w.Start(context.Background(), l, true); err != nil {
 		t.Fatal(err)

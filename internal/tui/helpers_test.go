@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,7 +35,8 @@ type fakeEngine struct {
 	setups   []string
 	resets   []string
 	solves   []string
-	answers  map[string]string
+	// watchAnswers are the answers each Watch was given.
+	watchAnswers []map[string]string
 	// solveAnswers are what a solution's answer actions record.
 	solveAnswers map[string]string
 	solveRes     []check.Result
@@ -49,10 +51,11 @@ type fakeWatch struct {
 
 func newFakeEngine() *fakeEngine { return &fakeEngine{watching: make(chan fakeWatch, 16)} }
 
-func (f *fakeEngine) Watch(ctx context.Context, st *lab.Step, _ time.Duration, out chan<- []check.Result) {
+func (f *fakeEngine) Watch(ctx context.Context, st *lab.Step, answers map[string]string, _ time.Duration, out chan<- []check.Result) {
 	w := fakeWatch{step: st.ID, ctx: ctx, out: out}
 	f.mu.Lock()
 	f.watches = append(f.watches, w)
+	f.watchAnswers = append(f.watchAnswers, maps.Clone(answers))
 	f.mu.Unlock()
 	f.watching <- w
 	<-ctx.Done()
@@ -65,17 +68,16 @@ func (f *fakeEngine) Setup(_ context.Context, l *lab.Lab, st *lab.Step) error {
 	return nil
 }
 
-func (f *fakeEngine) Solve(_ context.Context, l *lab.Lab, st *lab.Step, _ time.Duration) ([]check.Result, error) {
+func (f *fakeEngine) Solve(_ context.Context, l *lab.Lab, st *lab.Step, answers map[string]string, _ time.Duration) ([]check.Result, map[string]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.solves = append(f.solves, l.ID+"/"+st.ID)
-	for k, v := range f.solveAnswers {
-		if f.answers == nil {
-			f.answers = map[string]string{}
-		}
-		f.answers[k] = v
+	got := maps.Clone(answers)
+	if got == nil {
+		got = map[string]string{}
 	}
-	return f.solveRes, f.solveErr
+	maps.Copy(got, f.solveAnswers)
+	return f.solveRes, got, f.solveErr
 }
 
 func (f *fakeEngine) Reset(_ context.Context, l *lab.Lab) error {
@@ -85,21 +87,9 @@ func (f *fakeEngine) Reset(_ context.Context, l *lab.Lab) error {
 	return nil
 }
 
-func (f *fakeEngine) SetAnswers(a map[string]string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.answers = a
-}
-
 func (f *fakeEngine) SetLang(string) {}
 
 func (f *fakeEngine) Ping(context.Context) error { return nil }
-
-func (f *fakeEngine) Answers() map[string]string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.answers
-}
 
 func txt(en, ko string) lab.Text { return lab.Text{En: en, Ko: ko} }
 

@@ -27,9 +27,9 @@ type watch struct {
 	done chan struct{}
 }
 
-// startWatch cancels the running watch (if any) and starts one for st. The
-// engine's answers are set only after the previous Watch has returned, because
-// Evaluate reads them while it runs.
+// startWatch cancels the running watch (if any) and starts one for st with the
+// learner's answers, once the previous Watch has returned (so two never evaluate
+// at once).
 func startWatch(parent context.Context, eng Engine, prev *watch, gen int, st *lab.Step, answers map[string]string) (*watch, tea.Cmd) {
 	var prevDone chan struct{}
 	if prev != nil {
@@ -48,10 +48,9 @@ func startWatch(parent context.Context, eng Engine, prev *watch, gen int, st *la
 			close(w.done)
 			return nil
 		}
-		eng.SetAnswers(answers)
 		go func() {
 			defer close(w.done)
-			eng.Watch(ctx, st, watchInterval, w.ch)
+			eng.Watch(ctx, st, answers, watchInterval, w.ch)
 		}()
 		return w.next()()
 	}
