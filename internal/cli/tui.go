@@ -66,22 +66,27 @@ func runTUI(cmd *cobra.Command, g *Globals, s Streams, o *tuiOptions) error {
 		return tui.PrintLabs(s.Out, set, pf, lang)
 	}
 	opts := tui.Options{Labs: set, Progress: ps, Lang: lang, Namespace: g.Namespace, In: s.In, Out: s.Out}
-	// Every session the UI was given is closed when it ends (a recreated cluster
-	// gets a new one). Start-ups and reconnects run beside the UI: guarded.
+	// The UI's session is closed when it is replaced (the cluster was started
+	// again, recreated, or recreated elsewhere: the old one's cluster is gone or
+	// its credentials are) and when the UI ends. Start-ups and reconnects run
+	// beside the UI: guarded.
 	var (
-		mu       sync.Mutex
-		sessions []*engine.Session
+		mu      sync.Mutex
+		current *engine.Session
 	)
 	keep := func(sess *engine.Session) {
 		mu.Lock()
 		defer mu.Unlock()
-		sessions = append(sessions, sess)
+		if current != nil {
+			current.Close()
+		}
+		current = sess
 	}
 	defer func() {
 		mu.Lock()
 		defer mu.Unlock()
-		for _, sess := range sessions {
-			sess.Close()
+		if current != nil {
+			current.Close()
 		}
 	}()
 	// A cluster recreated in another terminal (`kindlab up --recreate`) has a new
