@@ -2,6 +2,11 @@ package engine
 
 import (
 	"context"
+	"time"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	k8stesting "k8s.io/client-go/testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,5 +51,36 @@ func TestNodeAddressFromTheAPI(t *testing.T) {
 	addr, err := s.NodeAddress(context.Background())
 	if err != nil || addr != "172.18.0.3" {
 		t.Errorf("NodeAddress = %q, %v", addr, err)
+	}
+}
+
+// TestHelperPlaceIsNotDecidedByACancelledCheck: a check cancelled while kindlab
+// asks where its helper may run (the learner left the step) must not send every
+// later check's helper to the lab's namespace.
+func TestHelperPlaceIsNotDecidedByACancelledCheck(t *testing.T) {
+	t.Parallel()
+	cs := fake.NewClientset()
+	var calls atomic.Int32
+	cs.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if calls.Add(1) == 1 {
+			return true, nil, context.Canceled
+		}
+		r := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectAccessReview)
+		r.Status.Allowed = true
+		return true, r, nil
+	})
+	s := &Session{cs: cs, target: Target{Namespace: "learner"}}
+	if _, err := s.ensureProbe(context.Background()); err == nil {
+		t.Fatal("a cancelled review placed the helper")
+	}
+	// The next check asks again (its helper never turns Ready here: the fake
+	// cluster runs no pods, so a short wait).
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	s.ensureProbe(ctx)
+	s.probeMu.Lock()
+	defer s.probeMu.Unlock()
+	if s.probeNS != ProbeNamespace {
+		t.Errorf("helper namespace after a cancelled check: %q, want %q", s.probeNS, ProbeNamespace)
 	}
 }

@@ -38,7 +38,13 @@ func (s *Session) ensureProbe(ctx context.Context) (string, error) {
 	s.probeMu.Lock()
 	defer s.probeMu.Unlock()
 	if s.probeNS == "" {
-		s.probeNS = s.helperNamespace(ctx)
+		ns, err := s.helperNamespace(ctx)
+		if err != nil {
+			// Not kept: a cancelled check must not decide where every later
+			// check's helper lives.
+			return "", fmt.Errorf("where may this session run kindlab's helper? %w", err)
+		}
+		s.probeNS = ns
 	}
 	if !s.probeReady {
 		if err := s.startProbe(ctx, s.probeNS); err != nil {
@@ -63,16 +69,19 @@ func (s *Session) EnsureProbe(ctx context.Context) error {
 }
 
 // helperNamespace is ProbeNamespace if this session may make pods there, else the
-// lab namespace.
-func (s *Session) helperNamespace(ctx context.Context) string {
+// lab namespace; an error when the API server could not say.
+func (s *Session) helperNamespace(ctx context.Context) (string, error) {
 	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
 		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ProbeNamespace, Verb: "create", Resource: "pods"},
 	}}
 	r, err := s.cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
-	if err == nil && r.Status.Allowed {
-		return ProbeNamespace
+	switch {
+	case err != nil:
+		return "", err
+	case r.Status.Allowed:
+		return ProbeNamespace, nil
 	}
-	return s.target.Namespace
+	return s.target.Namespace, nil
 }
 
 // ProbePodSpec is the helper: a non-root user, a read-only root file system, no
