@@ -33,10 +33,11 @@ test-unit:
 	CGO_ENABLED=1 $(GO) test -race -short -count=1 ./...
 
 # End-to-end against a real kind cluster: builds images (cached), creates clusters;
-# the UI test drives the real binary in tmux.
+# the UI test drives the real binary in tmux. With the race detector too: these
+# tests drive lab sessions (watches, solutions, resets) against real clusters.
 test-e2e: setup
 	@command -v tmux >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux; }
-	$(SUDO) $(GO) test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v ./internal/e2e/...
+	$(SUDO) env CGO_ENABLED=1 $(GO) test -race -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v ./internal/e2e/...
 
 test: test-unit test-e2e
 
