@@ -322,3 +322,35 @@ func TestReplicaSetReplacedCountsThisReplicaSetsEvents(t *testing.T) {
 		t.Errorf("after a delete: %s %q", r.Status, r.Message)
 	}
 }
+
+// A Service whose selector matches no pod: the endpoints check names the pod that
+// comes closest and the label that differs, in the learner's language.
+func TestEndpointsNameTheNearestMiss(t *testing.T) {
+	t.Parallel()
+	svc := func(name string, sel map[string]string) *corev1.Service {
+		return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: corev1.ServiceSpec{Selector: sel}}
+	}
+	objs := []runtime.Object{
+		svc("typo", map[string]string{"app": "webserverx"}),
+		svc("two-keys", map[string]string{"app": "webserver", "tier": "front"}),
+		svc("selects", map[string]string{"app": "webserver"}),
+		readyPod("hostname-deployment-a", map[string]string{"app": "webserver"}, nil, "alicek106/rr-test:echo-hostname"),
+		readyPod("other", map[string]string{"run": "debug"}, nil, "alicek106/ubuntu:curl"),
+	}
+	for _, tt := range []struct {
+		lang, service string
+		want          string
+	}{
+		{"en", "typo", "its selector app=webserverx matches no pod — closest: pod hostname-deployment-a (app=webserverx wanted, app=webserver found)"},
+		{"en", "two-keys", "closest: pod hostname-deployment-a (tier=front wanted, no tier label)"},
+		{"ko", "typo", "가장 가까운 포드 hostname-deployment-a (app=webserverx 이어야 하는데 app=webserver)"},
+		// It selects a pod: the missing endpoints have another cause; no guess.
+		{"en", "selects", ""},
+	} {
+		e := newEval(t, tt.lang, nil, objs...)
+		r := e.Evaluate(context.Background(), &lab.Check{ID: "c", Endpoints: &lab.EndpointsCheck{Service: tt.service, Count: 1}}, nil)
+		if r.Status != Fail || !strings.Contains(r.Message, tt.want) || tt.want == "" && strings.Contains(r.Message, "closest") {
+			t.Errorf("%s %s: %s %q, want it to say %q", tt.lang, tt.service, r.Status, r.Message, tt.want)
+		}
+	}
+}
