@@ -68,15 +68,17 @@ func (g *Globals) restConfig(ctx context.Context, m *cluster.Manager) (*rest.Con
 	if !ok {
 		return nil, cannot(fmt.Errorf("%w: no cluster named %q; create it with `kindlab up` (or `kindlab cluster create`)", cluster.ErrNotFound, g.Cluster))
 	}
-	if stopped, err := m.Stopped(ctx, g.Cluster); err == nil && len(stopped) > 0 {
-		up := "kindlab up"
-		if g.Cluster != cluster.DefaultName {
-			up += " --cluster " + g.Cluster
-		}
-		return nil, cannot(fmt.Errorf("%w: cluster %q is not running (node %s; the machine restarted?): start it with `%s`, which keeps everything in it", cluster.ErrStopped, g.Cluster, strings.Join(stopped, ", "), up))
-	}
 	kc, err := m.Kubeconfig(g.Cluster)
 	if err != nil {
+		// Read from inside the node: a stopped one (the machine restarted) is
+		// said as such, and how to start it.
+		if stopped, serr := m.Stopped(ctx, g.Cluster); serr == nil && len(stopped) > 0 {
+			up := "kindlab up"
+			if g.Cluster != cluster.DefaultName {
+				up += " --cluster " + g.Cluster
+			}
+			return nil, cannot(fmt.Errorf("%w: cluster %q is not running (node %s; the machine restarted?): start it with `%s`, which keeps everything in it", cluster.ErrStopped, g.Cluster, strings.Join(stopped, ", "), up))
+		}
 		return nil, cannot(fmt.Errorf("cluster %q does not answer (kindlab cluster status): %w", g.Cluster, err))
 	}
 	cfg, err := kube.RESTConfigFromKubeconfig([]byte(kc), g.Context)

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -123,10 +122,16 @@ func runTUI(cmd *cobra.Command, g *Globals, s Streams, o *tuiOptions) error {
 		}
 		opts.Recreate = o.up.recreate
 	} else {
-		if err := g.startIfStopped(ctx, s); err != nil {
-			return err
-		}
 		sess, err := g.openSession(ctx, s, set)
+		if errors.Is(err, cluster.ErrStopped) {
+			// After a machine restart: started as `kindlab up` would, then again.
+			fmt.Fprintf(s.Err, "cluster %q is stopped: starting it; everything in it is kept\n", g.Cluster)
+			m := cluster.New(cluster.Options{Progress: progressPrinter(s.Err)})
+			if err := m.Start(ctx, g.Cluster, 5*time.Minute); err != nil {
+				return notBack(ctx, g.Cluster, err)
+			}
+			sess, err = g.openSession(ctx, s, set)
+		}
 		if err != nil {
 			return err
 		}
@@ -219,29 +224,4 @@ func logToFile(g *Globals) (func(), error) {
 		quietKlog(g)
 		f.Close()
 	}, nil
-}
-
-// startIfStopped starts kindlab's cluster when its node containers are stopped
-// (after a machine restart), as `kindlab up` would, printing its steps; a
-// cluster given by --kubeconfig, or one that runs, is left to the session.
-func (g *Globals) startIfStopped(ctx context.Context, s Streams) error {
-	if g.Kubeconfig != "" {
-		return nil
-	}
-	m := cluster.New(cluster.Options{Progress: progressPrinter(s.Err)})
-	if err := m.CheckDocker(ctx); err != nil {
-		return cannot(err)
-	}
-	if ok, err := m.Exists(g.Cluster); err != nil || !ok {
-		return nil // the session says what is missing
-	}
-	stopped, err := m.Stopped(ctx, g.Cluster)
-	if err != nil || len(stopped) == 0 {
-		return nil
-	}
-	fmt.Fprintf(s.Err, "cluster %q is stopped (%s): starting it; everything in it is kept\n", g.Cluster, strings.Join(stopped, ", "))
-	if err := m.Start(ctx, g.Cluster, 5*time.Minute); err != nil {
-		return clusterError(fmt.Errorf("cluster %q did not come back: %w\nrun `kindlab up` to keep waiting, or `kindlab up --recreate` to start over", g.Cluster, err))
-	}
-	return nil
 }

@@ -132,10 +132,7 @@ func up(ctx context.Context, g *Globals, o *upOptions, r upReport) error {
 		// After a machine restart its node is stopped: started again, with
 		// everything the learner made.
 		if err := m.Start(ctx, g.Cluster, o.create.wait); err != nil {
-			if ctx.Err() == nil && clusterError(err) == err {
-				err = fmt.Errorf("cluster %q did not come back: %w\nwhat you made in it is still there: run `kindlab up` again to keep waiting, or `kindlab up --recreate` to start over without it", g.Cluster, err)
-			}
-			return clusterError(err)
+			return notBack(ctx, g.Cluster, err)
 		}
 	}
 	st, err := m.Status(ctx, g.Cluster)
@@ -148,4 +145,14 @@ func up(ctx context.Context, g *Globals, o *upOptions, r upReport) error {
 	}
 	fmt.Fprintf(r.out(), "\nready: kubectl now talks to context kind-%s\n", g.Cluster)
 	return nil
+}
+
+// notBack is the error of a start that failed: what kindlab could not do (Docker,
+// ports) as such, else that the cluster did not come back, that what is in it is
+// kept, and what to run next.
+func notBack(ctx context.Context, name string, err error) error {
+	if ctx.Err() == nil && clusterError(err) == err {
+		err = fmt.Errorf("cluster %q did not come back: %w\nwhat you made in it is still there: run `kindlab up` again to keep waiting, or `kindlab up --recreate` to start over without it", name, err)
+	}
+	return clusterError(err)
 }
