@@ -35,6 +35,10 @@ type addonPlan struct {
 	// loadBalancer: MetalLB, when the node image ships its manifest; installed once
 	// kubeadm has finished, its pods not waited for (startAddons).
 	loadBalancer bool
+	// nodes is how many nodes the cluster has; controlPlane is its control-plane
+	// node's name, which every node resolves.
+	nodes        int
+	controlPlane string
 	// storage: kind's default storage (the local-path provisioner and the default
 	// StorageClass), which kind applies only after `kubeadm init`; applied early,
 	// its pod starts with the others (images.LocalPathManifest).
@@ -69,6 +73,9 @@ func (m *Manager) startAddons(ctx context.Context, name string, plan addonPlan, 
 				go func() {
 					defer lb.Done()
 					prepared, err := m.prepareLoadBalancer(ctx, name, a.node)
+					if err == nil && prepared != nil && plan.nodes > 1 {
+						err = apiOnControlPlane(prepared.objs, plan.controlPlane)
+					}
 					if err != nil || prepared == nil {
 						lbErr = err
 						return
@@ -126,7 +133,7 @@ func (m *Manager) addons(ctx context.Context, name string, plan addonPlan) (addo
 		run(0, func() error { return m.ensureLabImages(ctx, name) })
 	}
 	if plan.network {
-		run(1, func() error { return m.installNetwork(ctx, node, ap, plan.podSubnet) })
+		run(1, func() error { return m.installNetwork(ctx, node, ap, plan.podSubnet, plan.controlPlane) })
 	}
 	if plan.coreDNS {
 		run(2, func() error {
@@ -145,7 +152,16 @@ func (m *Manager) addons(ctx context.Context, name string, plan addonPlan) (addo
 			if err != nil {
 				return err
 			}
-			return m.step(ctx, "Installing local storage (local-path)", func() error { return ap.Apply(ctx, manifest, 3*time.Minute) })
+			objs, err := kube.Objects(manifest)
+			if err != nil {
+				return err
+			}
+			if plan.nodes > 1 {
+				if err := apiOnControlPlane(objs, plan.controlPlane); err != nil {
+					return err
+				}
+			}
+			return m.step(ctx, "Installing local storage (local-path)", func() error { return ap.ApplyObjects(ctx, objs, 3*time.Minute) })
 		})
 	}
 	wg.Wait()
@@ -192,12 +208,12 @@ func (m *Manager) waitAPI(ctx context.Context, name string) (*rest.Config, nodes
 		case <-tick.C:
 		}
 		if node == nil {
-			ns, err := m.provider.ListNodes(name)
-			if err != nil || len(ns) == 0 {
-				last = fmt.Errorf("no node yet: %v", err)
+			cp, err := m.controlPlaneNode(name)
+			if err != nil {
+				last = err
 				continue
 			}
-			node = ns[0]
+			node = cp
 		}
 		if addr == "" {
 			out, err := m.run.Output(ctx, "docker", "port", node.String(), "6443/tcp")
@@ -275,9 +291,9 @@ func tlsAnswers(ctx context.Context, addr string) error {
 // `kubeadm init` returns; done here, its pod starts seconds sooner. (kube-proxy
 // comes from kubeadm's last phase: running that phase here as well, early, was
 // slower, a second kubeadm process on the two busy cores.)
-func (m *Manager) installNetwork(ctx context.Context, node nodes.Node, ap *kube.Applier, podSubnet string) error {
-	return m.step(ctx, "Installing the pod network (CNI)", func() error {
-		return applyFromNode(ctx, node, ap, "/kind/manifests/default-cni.yaml", map[string]string{"PodSubnet": podSubnet})
+func (m *Manager) installNetwork(ctx context.Context, node nodes.Node, ap *kube.Applier, podSubnet, controlPlane string) error {
+	return m.step(ctx, "Installing the pod network (flannel)", func() error {
+		return applyFromNode(ctx, node, ap, "/kind/manifests/default-cni.yaml", map[string]string{"PodSubnet": podSubnet, "ControlPlane": controlPlane})
 	})
 }
 

@@ -107,10 +107,16 @@ type CreateOptions struct {
 	KubeconfigPath string
 	// NoLoadBalancer skips installing MetalLB.
 	NoLoadBalancer bool
+	// Nodes is how many nodes: one control plane and Nodes-1 workers (0 means 1).
+	Nodes int
 }
 
-// singleNodeControlPlane tunes the control plane of a one-node cluster that nobody
-// shares, for a quick start. The controller manager creates every add-on's pods,
+// MaxNodes bounds --nodes: each node is a container running a kubelet,
+// containerd and the per-node add-ons (BENCHMARKS.md has their memory).
+const MaxNodes = 8
+
+// singleNodeControlPlane tunes a cluster's one control-plane node, in a cluster
+// that nobody shares, for a quick start. The controller manager creates every add-on's pods,
 // and on a fresh cluster it started its controllers 9 s after the API server
 // answered: it waited 2 s between tries for a lease only it wants, and its client's
 // default rate limit (20 requests/s) paced the ~130 requests that give each of its
@@ -238,6 +244,16 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 		}
 		m.debug("node image " + image + " is not local; kind will try to pull it")
 	}
+	if o.Nodes == 0 {
+		o.Nodes = 1
+	}
+	if o.Nodes < 1 || o.Nodes > MaxNodes {
+		return fmt.Errorf("--nodes %d: a cluster has 1 to %d nodes", o.Nodes, MaxNodes)
+	}
+	has := func(f string) bool { return strings.Contains(","+strings.TrimSpace(features)+",", ","+f+",") }
+	if o.Nodes > 1 && o.Image == "" && !has(images.FeatureMultiNode) {
+		return fmt.Errorf("%w: %s was built before kindlab's pod network spanned several nodes; rebuild it with `sudo kindlab images build`", ErrImageMissing, image)
+	}
 	if o.HostPort != 0 {
 		if err := portFree(o.HostPort); err != nil {
 			return fmt.Errorf("%w: 127.0.0.1:%d is in use (%v); another kindlab cluster may hold it: pass --host-port 0 or another port", ErrPortTaken, o.HostPort, err)
@@ -245,12 +261,14 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 	}
 
 	cfg := &v1alpha4.Cluster{Nodes: []v1alpha4.Node{{Role: v1alpha4.ControlPlaneRole, Image: image}}}
+	for i := 1; i < o.Nodes; i++ {
+		cfg.Nodes = append(cfg.Nodes, v1alpha4.Node{Role: v1alpha4.WorkerRole, Image: image})
+	}
 	if o.HostPort != 0 {
 		cfg.Nodes[0].ExtraPortMappings = []v1alpha4.PortMapping{{
 			ContainerPort: DefaultHostPort, HostPort: int32(o.HostPort), ListenAddress: "127.0.0.1", Protocol: v1alpha4.PortMappingProtocolTCP,
 		}}
 	}
-	has := func(f string) bool { return strings.Contains(","+strings.TrimSpace(features)+",", ","+f+",") }
 	if has(images.FeatureKubeadmPatches) {
 		// The control plane's pods report Ready as soon as they are healthy.
 		cfg.KubeadmConfigPatches = append(cfg.KubeadmConfigPatches, "kind: InitConfiguration\npatches:\n  directory: "+images.KubeadmPatches+"\n")
@@ -264,7 +282,8 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 		}
 	}
 	plan := addonPlan{coreDNS: has(images.FeatureCoreDNS), network: has(images.FeatureEarlyAddons),
-		labImagesShipped: has(images.FeatureEarlyAddons), loadBalancer: !o.NoLoadBalancer, storage: true}
+		labImagesShipped: has(images.FeatureEarlyAddons), loadBalancer: !o.NoLoadBalancer, storage: true,
+		nodes: o.Nodes, controlPlane: o.Name + "-control-plane"}
 	if plan.coreDNS {
 		// kindlab applies its own CoreDNS (images.CoreDNSManifest) instead.
 		cfg.KubeadmConfigPatches = append(cfg.KubeadmConfigPatches, "kind: ClusterConfiguration\ndns:\n  disabled: true\n")
@@ -272,7 +291,11 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 	if plan.network {
 		// kindlab installs the node image's CNI itself, as soon as the API answers.
 		cfg.Networking.DisableDefaultCNI = true
-		cfg.KubeadmConfigPatchesJSON6902 = append(cfg.KubeadmConfigPatchesJSON6902, singleNodeControlPlane, noUploadConfig)
+		cfg.KubeadmConfigPatchesJSON6902 = append(cfg.KubeadmConfigPatchesJSON6902, singleNodeControlPlane)
+		if o.Nodes == 1 {
+			// Workers join with what upload-config stores.
+			cfg.KubeadmConfigPatchesJSON6902 = append(cfg.KubeadmConfigPatchesJSON6902, noUploadConfig)
+		}
 	}
 	v1alpha4.SetDefaultsCluster(cfg)
 	plan.podSubnet = cfg.Networking.PodSubnet

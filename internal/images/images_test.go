@@ -1,6 +1,7 @@
 package images
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,7 +74,7 @@ func TestVersionParts(t *testing.T) {
 
 func TestEmbeddedProgramsAndFiles(t *testing.T) {
 	t.Parallel()
-	for _, p := range []string{"programs/pause/main.go", "programs/echohostname/main.go", "programs/cniinstall/main.go",
+	for _, p := range []string{"programs/pause/main.go", "programs/echohostname/main.go", "programs/flannelcni/main.go",
 		"files/default-cni.yaml", "files/base-setup.sh", "files/kindlab-egress-guard.sh", "files/nginx-index.html"} {
 		if _, err := embedded.ReadFile(p); err != nil {
 			t.Errorf("embedded %s: %v", p, err)
@@ -83,6 +84,41 @@ func TestEmbeddedProgramsAndFiles(t *testing.T) {
 	// kind only templates the manifest when it carries this phrase.
 	if !strings.Contains(string(cni), "would you kindly template this file") || !strings.Contains(string(cni), "{{ .PodSubnet }}") {
 		t.Error("default-cni.yaml must be a kind template with {{ .PodSubnet }}")
+	}
+	if m := flannelManifest(string(cni)); strings.Contains(m, "@") || !strings.Contains(m, "image: "+ContainerdName(FlannelImage)) {
+		t.Errorf("flannel's image is not filled in:\n%s", m)
+	}
+}
+
+func TestTrimFlannelBackends(t *testing.T) {
+	t.Parallel()
+	main := "import (\n\t\"fmt\"\n\t_ \"github.com/flannel-io/flannel/pkg/backend/alloc\"\n\t_ \"github.com/flannel-io/flannel/pkg/backend/hostgw\"\n" +
+		"\t_ \"github.com/flannel-io/flannel/pkg/backend/tencentvpc\"\n\t_ \"github.com/flannel-io/flannel/pkg/backend/vxlan\"\n)\n"
+	got, err := trimFlannelBackends(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "import (\n\t\"fmt\"\n\t_ \"github.com/flannel-io/flannel/pkg/backend/hostgw\"\n\t_ \"github.com/flannel-io/flannel/pkg/backend/vxlan\"\n)\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if _, err := trimFlannelBackends(strings.ReplaceAll(main, "vxlan", "geneve")); err == nil {
+		t.Error("a main without the vxlan backend must be refused")
+	}
+}
+
+func TestCNIConfigDelegatesToFlannelCNI(t *testing.T) {
+	t.Parallel()
+	var conf struct {
+		Plugins []struct {
+			Type string `json:"type"`
+		} `json:"plugins"`
+	}
+	if err := json.Unmarshal([]byte(cniConfig()), &conf); err != nil {
+		t.Fatal(err)
+	}
+	if len(conf.Plugins) != 2 || conf.Plugins[0].Type != "flannelcni" || conf.Plugins[1].Type != "portmap" {
+		t.Errorf("plugins = %+v", conf.Plugins)
 	}
 }
 

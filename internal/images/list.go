@@ -24,7 +24,7 @@ func List(ctx context.Context, kubernetesVersion string) ([]Image, error) {
 		return nil, fmt.Errorf("docker does not answer: run kindlab doctor --fix (%v)", err)
 	}
 	names := append([]string{NodeImage(kubernetesVersion)}, LabImages...)
-	names = append(names, CNIInstall, RegistryImage)
+	names = append(names, RegistryImage)
 	var out []Image
 	for _, n := range names {
 		info, err := r.Output(ctx, "docker", "image", "inspect", "-f", "{{.Size}}\t{{.Created}}", n)

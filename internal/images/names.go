@@ -20,8 +20,6 @@ const (
 	// SidecarCurl is the second container of the book's sidecar pod
 	// (nginx-pod-with-ubuntu.yaml): curl in an Ubuntu-like userland, the debug image.
 	SidecarCurl = "alicek106/rr-test:curl"
-	// CNIInstall runs kindlab's single-node CNI DaemonSet.
-	CNIInstall = "kindlab/cni-install:v1"
 	// MetalLBVersion is the load-balancer implementation built into the node image.
 	// v0.16.x needs github.com/metallb/frr-k8s v0.0.25 or newer, which the module
 	// proxy does not serve; v0.15.3 builds from what it serves.
@@ -48,6 +46,8 @@ const (
 	// upstream fallback; `cluster create` adds the fallback where the machine can
 	// reach the upstream registry (MirrorHostsToml).
 	FeatureRegistryMirror = "registry-mirror"
+	// FeatureMultiNode: the node image's pod network (flannel) spans several nodes.
+	FeatureMultiNode = "multi-node"
 	// DefaultPodSubnet is kind's pod subnet, which kindlab's clusters keep; the node
 	// image's CNI configuration is for it.
 	DefaultPodSubnet = "10.244.0.0/16"
@@ -57,7 +57,7 @@ const (
 )
 
 // nodeFeatures are the features of the node image this kindlab builds.
-var nodeFeatures = []string{FeatureKubeadmPatches, FeatureCoreDNS, FeatureEarlyAddons, FeatureRegistryMirror}
+var nodeFeatures = []string{FeatureKubeadmPatches, FeatureCoreDNS, FeatureEarlyAddons, FeatureRegistryMirror, FeatureMultiNode}
 
 // The local registry: CNCF Distribution, built from its Go source, run by kindlab
 // as a container on the kind network (internal/registry).

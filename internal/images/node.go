@@ -145,8 +145,7 @@ func (b *Builder) buildComponents(ctx context.Context) error {
 			map[string]string{"coredns": bin("coredns")}},
 		{uniq(b.kubeadmImage("pause"), b.sandboxImage), "FROM scratch\nCOPY pause /pause\nENTRYPOINT [\"/pause\"]\n",
 			map[string]string{"pause": bin("pause")}},
-		{[]string{CNIInstall}, "FROM scratch\nCOPY cniinstall /cni-install\nENTRYPOINT [\"/cni-install\"]\n",
-			map[string]string{"cniinstall": bin("cniinstall")}},
+		{[]string{FlannelImage}, flannelDockerfile(), map[string]string{"flanneld": bin("flanneld")}},
 		// kind's default storage: the provisioner from its Go source; the helper pod
 		// only runs a shell script (mkdir, rm), which the lab images' Debian userland has.
 		{[]string{b.storage.provisioner}, static("local-path-provisioner"),
@@ -239,7 +238,7 @@ func (b *Builder) buildNode(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cniManifest := strings.ReplaceAll(string(cni), "@CNI_IMAGE@", ContainerdName(CNIInstall))
+	cniManifest := flannelManifest(string(cni))
 	if err := exec("mkdir", "-p", "/kind/manifests"); err != nil {
 		return err
 	}
@@ -271,25 +270,18 @@ func (b *Builder) buildNode(ctx context.Context) error {
 		}
 		files[KubeadmPatches+"/"+p.Name()] = string(data)
 	}
-	// The node is Ready as soon as its kubelet registers: kind's default pod subnet's
-	// network configuration is already in place (kindlab's CNI DaemonSet writes the
-	// same file for the cluster's subnet when it starts).
-	conf, err := os.MkdirTemp(b.dir("tmp"), "cni-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(conf)
-	if err := b.run.Run(ctx, b.dir("bin", kver, "cniinstall"), "--subnet="+DefaultPodSubnet, "--dir="+conf, "--once"); err != nil {
-		return err
-	}
-	conflist, err := os.ReadFile(filepath.Join(conf, "10-kindlab.conflist"))
-	if err != nil {
-		return err
+	// The node is Ready as soon as its kubelet registers: its CNI configuration and
+	// plugins are in place from the start (a pod waits in flannelcni until flanneld
+	// has given the node its subnet).
+	for _, p := range b.cniPluginPaths() {
+		if err := b.run.Run(ctx, "docker", "cp", p, name+":/opt/cni/bin/"+filepath.Base(p)); err != nil {
+			return err
+		}
 	}
 	if err := exec("mkdir", "-p", "/etc/cni/net.d"); err != nil {
 		return err
 	}
-	files["/etc/cni/net.d/10-kindlab.conflist"] = string(conflist)
+	files[CNIConfigPath] = cniConfig()
 	// Pulls go through kindlab's local registry, offline by default: `cluster create`
 	// lets docker.io fall back to its own registry where that answers.
 	for _, host := range MirrorHosts {

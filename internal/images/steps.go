@@ -43,7 +43,7 @@ var (
 	nodePackages = []string{
 		"systemd", "systemd-sysv", "dbus", "conntrack", "iptables", "nftables", "iproute2", "ethtool",
 		"util-linux", "mount", "kmod", "libseccomp2", "pigz", "e2fsprogs", "bash", "ca-certificates",
-		"curl", "jq", "procps", "socat", "containerd", "runc", "containernetworking-plugins", "netbase",
+		"curl", "jq", "procps", "socat", "containerd", "runc", "netbase",
 	}
 	userlandPackages = []string{
 		"bash", "ca-certificates", "curl", "nginx", "bind9-dnsutils", "iproute2", "iputils-ping",
@@ -139,10 +139,24 @@ func (b *Builder) steps() []step {
 			build:   b.buildRegistryBinary,
 		},
 		{
+			name:    "flannel",
+			uses:    compile,
+			inputs:  func() []string { return append([]string{FlannelVersion}, flannelBackends...) },
+			present: func(context.Context) bool { return exists(bin("flanneld")) },
+			build:   b.buildFlannel,
+		},
+		{
+			name:    "cni plugins",
+			uses:    compile,
+			inputs:  func() []string { return append([]string{CNIPluginsVersion}, cniPlugins...) },
+			present: func(context.Context) bool { return exists(b.cniPluginPaths()[1:]...) },
+			build:   b.buildCNIPlugins,
+		},
+		{
 			name:    "kindlab programs",
 			uses:    compile,
 			inputs:  func() []string { return []string{hashFS(embedded, "programs")} },
-			present: func(context.Context) bool { return exists(bin("pause"), bin("echohostname"), bin("cniinstall")) },
+			present: func(context.Context) bool { return exists(bin("pause"), bin("echohostname"), bin("flannelcni")) },
 			build:   b.buildPrograms,
 		},
 		{
@@ -194,9 +208,9 @@ func (b *Builder) steps() []step {
 		{
 			name:  "component images",
 			uses:  disk,
-			after: []string{"kind sources", "kubernetes binaries", "kubeadm image list", "etcd", "coredns", "metallb", "kindlab programs", "kube-proxy base", "local-path provisioner", "userland image"},
+			after: []string{"kind sources", "kubernetes binaries", "kubeadm image list", "etcd", "coredns", "metallb", "flannel", "kindlab programs", "kube-proxy base", "local-path provisioner", "userland image"},
 			inputs: func() []string {
-				return append([]string{b.keyOf("kubernetes binaries"), b.keyOf("etcd"), b.keyOf("coredns"), b.keyOf("metallb"), b.keyOf("kindlab programs"),
+				return append([]string{b.keyOf("kubernetes binaries"), b.keyOf("etcd"), b.keyOf("coredns"), b.keyOf("metallb"), b.keyOf("flannel"), b.keyOf("kindlab programs"),
 					b.keyOf("kube-proxy base"), b.keyOf("local-path provisioner"), b.keyOf("userland image"), b.sandboxImage, b.storage.provisioner, b.storage.helper}, b.kubeadmList...)
 			},
 			present: func(ctx context.Context) bool { return b.imagesPresent(b.componentTags()...)(ctx) },
@@ -223,9 +237,9 @@ func (b *Builder) steps() []step {
 		{
 			name:  "node image",
 			uses:  disk,
-			after: []string{"kind sources", "base image", "component images", "lab images", "crictl"},
+			after: []string{"kind sources", "base image", "component images", "lab images", "crictl", "cni plugins", "kindlab programs"},
 			inputs: func() []string {
-				return []string{b.keyOf("base image"), b.keyOf("component images"), b.keyOf("lab images"), b.keyOf("crictl"), hashFS(embedded, "files"),
+				return []string{b.keyOf("base image"), b.keyOf("component images"), b.keyOf("lab images"), b.keyOf("crictl"), b.keyOf("cni plugins"), b.keyOf("kindlab programs"), hashFS(embedded, "files"), cniConfig(),
 					strings.Join(nodeFeatures, ","), hashStrings([]string{b.storage.manifest, "api-from-host-ip", "storage-classes-for-kind"}),
 					hashStrings(append(append([]string{}, MirrorHosts...), MirrorHostsToml("docker.io", false), MirrorHostsToml(RegistryHostAlias, false)))}
 			},
@@ -301,7 +315,7 @@ func tagOf(image string) string { return image[strings.LastIndex(image, ":")+1:]
 func (b *Builder) componentTags() []string {
 	tags := append([]string{}, b.kubeadmList...)
 	tags = append(tags, MetalLBImages...)
-	return append(tags, b.sandboxImage, CNIInstall, b.storage.provisioner, b.storage.helper)
+	return append(tags, b.sandboxImage, FlannelImage, b.storage.provisioner, b.storage.helper)
 }
 
 func hashFS(fsys fs.FS, root string) string {

@@ -124,10 +124,8 @@ func WaitSystemReadySince(ctx context.Context, cs kubernetes.Interface, timeout 
 		UpdateFunc: func(any, any) { poke(changed) },
 		DeleteFunc: func(any) { poke(changed) },
 	}
-	watched := []cache.SharedIndexInformer{pods.Informer(), deployments.Informer(), daemonSets.Informer()}
-	if len(started) > 0 {
-		watched = append(watched, nodes.Informer())
-	}
+	// Every node must be Ready, and every DaemonSet's pod on each.
+	watched := []cache.SharedIndexInformer{pods.Informer(), deployments.Informer(), daemonSets.Informer(), nodes.Informer()}
 	for _, inf := range watched {
 		if _, err := inf.AddEventHandler(notify); err != nil {
 			return err
@@ -162,9 +160,7 @@ func WaitSystemReadySince(ctx context.Context, cs kubernetes.Interface, timeout 
 			continue
 		}
 		st := systemState{started: started}
-		if len(started) > 0 {
-			st.nodes, _ = nodes.Lister().List(labels.Everything())
-		}
+		st.nodes, _ = nodes.Lister().List(labels.Everything())
 		for _, ns := range SystemNamespaces {
 			p, _ := pods.Lister().Pods(ns).List(labels.Everything())
 			d, _ := deployments.Lister().Deployments(ns).List(labels.Everything())
@@ -285,11 +281,41 @@ func (s systemState) notReady() []string {
 		}
 	}
 	for _, d := range s.daemonSets {
-		if !hasReadyPod(d.Namespace, d.Spec.Selector) {
-			out = append(out, "daemonset "+d.Namespace+"/"+d.Name+" has no Ready pod yet")
+		if n, want := s.readyPods(d.Namespace, d.Spec.Selector), d.Status.DesiredNumberScheduled; n == 0 || n < int(want) {
+			out = append(out, fmt.Sprintf("daemonset %s/%s has %d of %d pods Ready", d.Namespace, d.Name, n, max(want, 1)))
+		}
+	}
+	for _, n := range s.nodes {
+		if _, restarted := s.started[n.Name]; !restarted && !NodeReady(n) {
+			out = append(out, "node "+n.Name+" is not Ready")
 		}
 	}
 	return out
+}
+
+// readyPods counts the Ready pods in ns that sel selects.
+func (s systemState) readyPods(ns string, sel *metav1.LabelSelector) int {
+	selector, err := metav1.LabelSelectorAsSelector(sel)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, p := range s.pods {
+		if p.Namespace == ns && selector.Matches(labels.Set(p.Labels)) && s.ready(p) {
+			n++
+		}
+	}
+	return n
+}
+
+// NodeReady reports the node's Ready condition.
+func NodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
 
 // nodeReady reports whether a restarted node is Ready by a heartbeat since it started.

@@ -90,10 +90,42 @@ func TestWaitSystemPodsReadyWaitsForEveryWorkload(t *testing.T) {
 	if err != nil && strings.Contains(err.Error(), "metallb-system") {
 		t.Errorf("waited for the load balancer: %v", err)
 	}
-	for _, want := range []string{"deployment local-path-storage/local-path-provisioner has no Ready pod yet", "daemonset kube-system/kindlab-cni has no Ready pod yet"} {
+	for _, want := range []string{"deployment local-path-storage/local-path-provisioner has no Ready pod yet", "daemonset kube-system/kindlab-cni has 0 of 1 pods Ready"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to say %q", err, want)
 		}
+	}
+}
+
+// On several nodes a DaemonSet runs a pod on each: one Ready pod is not enough,
+// and a node that is not Ready holds the cluster back.
+func TestWaitSystemPodsReadyWantsADaemonSetPodOnEveryNode(t *testing.T) {
+	t.Parallel()
+	flannel := func(name string, ready bool) *corev1.Pod {
+		p := pod(name, ready, "")
+		p.Labels = map[string]string{"app": "flannel"}
+		return p
+	}
+	node := func(name string, ready bool) *corev1.Node {
+		st := corev1.ConditionFalse
+		if ready {
+			st = corev1.ConditionTrue
+		}
+		return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: st}}}}
+	}
+	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "kube-flannel"},
+		Spec:   appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "flannel"}}},
+		Status: appsv1.DaemonSetStatus{DesiredNumberScheduled: 3}}
+	base := []runtime.Object{static("etcd", true), static("kube-apiserver", true), static("kube-controller-manager", true),
+		static("kube-scheduler", true), ds, flannel("f1", true), flannel("f2", true), node("n1", true), node("n2", true)}
+	err := WaitSystemPodsReady(context.Background(), fake.NewClientset(append(base, flannel("f3", false), node("n3", false))...), time.Second)
+	for _, want := range []string{"daemonset kube-system/kube-flannel has 2 of 3 pods Ready", "node n3 is not Ready"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to say %q", err, want)
+		}
+	}
+	if err := WaitSystemPodsReady(context.Background(), fake.NewClientset(append(base, flannel("f3", true), node("n3", true))...), 2*time.Second); err != nil {
+		t.Errorf("every node and pod Ready: %v", err)
 	}
 }
 

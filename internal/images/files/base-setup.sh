@@ -14,7 +14,6 @@ systemctl mask systemd-binfmt.service
 mkdir -p /etc/kubernetes/manifests /opt/cni/bin
 # kind's containerd unit runs /usr/local/bin/containerd; Debian's lives in /usr/bin.
 ln -sf /usr/bin/containerd /usr/local/bin/containerd
-cp -a /usr/lib/cni/. /opt/cni/bin/
 ctr oci spec \
   | jq '.hooks.createContainer[.hooks.createContainer|length] |= . + {"path": "/kind/bin/mount-product-files.sh"}' \
   | jq 'del(.process.rlimits)' > /etc/containerd/cri-base.json
