@@ -168,6 +168,7 @@ func createClusterLearners(ctx context.Context, g *Globals, s Streams, c *class.
 		err = m.Create(ctx, cluster.CreateOptions{
 			Name: name, Image: o.create.image, KubernetesVersion: o.create.kubernetesVersion,
 			HostPort: port, Wait: o.create.wait, KubeconfigPath: kc, NoLoadBalancer: o.create.noLoadBalancer,
+			Nodes: o.create.nodes,
 		})
 		if err != nil {
 			os.Remove(kc)

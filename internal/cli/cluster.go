@@ -71,6 +71,8 @@ type clusterCreateOptions struct {
 	wait              time.Duration
 	retain            bool
 	noLoadBalancer    bool
+	// nodes is --nodes; 0 when not given (one node for a new cluster).
+	nodes int
 }
 
 func newClusterCreateCommand(g *Globals, s Streams) *cobra.Command {
@@ -78,7 +80,8 @@ func newClusterCreateCommand(g *Globals, s Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create",
 		Short: "Create a kind cluster for the labs",
-		Long: `create makes a single-node kind cluster with kindlab's node image (or --image),
+		Long: `create makes a kind cluster (one node, or --nodes N: a control plane and N-1
+workers) with kindlab's node image (or --image),
 makes sure the lab images are in the node, maps NodePort 31000 to 127.0.0.1:31000 and
 waits until every system pod is Ready. Ctrl-C or a failure deletes the half-made
 cluster (unless --retain).`,
@@ -89,7 +92,7 @@ cluster (unless --retain).`,
 			err := m.Create(cmd.Context(), cluster.CreateOptions{
 				Name: g.Cluster, Image: o.image, KubernetesVersion: o.kubernetesVersion,
 				HostPort: o.hostPort, Wait: o.wait, Retain: o.retain, KubeconfigPath: g.Kubeconfig,
-				NoLoadBalancer: o.noLoadBalancer,
+				NoLoadBalancer: o.noLoadBalancer, Nodes: o.nodes,
 			})
 			if err != nil {
 				return clusterError(err)
@@ -118,6 +121,7 @@ func addClusterCreateFlags(f *pflag.FlagSet, o *clusterCreateOptions, hostPort b
 	}
 	f.DurationVar(&o.wait, "wait", 5*time.Minute, "how long to wait for the system pods, after a create or a restart")
 	f.BoolVar(&o.noLoadBalancer, "no-load-balancer", false, "do not install MetalLB (LoadBalancer Services stay <pending>)")
+	f.IntVar(&o.nodes, "nodes", 0, fmt.Sprintf("nodes of a new cluster: one control plane and N-1 workers, 1 to %d (default 1)", cluster.MaxNodes))
 }
 
 func newClusterDeleteCommand(g *Globals, s Streams) *cobra.Command {

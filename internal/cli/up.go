@@ -122,13 +122,18 @@ func up(ctx context.Context, g *Globals, o *upOptions, r upReport) error {
 		err := m.Create(ctx, cluster.CreateOptions{
 			Name: g.Cluster, Image: o.create.image, KubernetesVersion: o.create.kubernetesVersion,
 			HostPort: o.create.hostPort, Wait: o.create.wait, KubeconfigPath: g.Kubeconfig,
-			NoLoadBalancer: o.create.noLoadBalancer,
+			NoLoadBalancer: o.create.noLoadBalancer, Nodes: o.create.nodes,
 		})
 		if err != nil {
 			return clusterError(err)
 		}
 	} else {
 		r.section("cluster", fmt.Sprintf("reusing cluster %q", g.Cluster))
+		if o.create.nodes > 0 {
+			if n, err := m.NodeCount(g.Cluster); err == nil && n != o.create.nodes {
+				return cannot(fmt.Errorf("cluster %q has %d node(s), not %d: run `kindlab up --recreate --nodes %d` to make it again with %d (what is in it is lost), or leave out --nodes", g.Cluster, n, o.create.nodes, o.create.nodes, o.create.nodes))
+			}
+		}
 		// After a machine restart its node is stopped: started again, with
 		// everything the learner made.
 		if err := m.Start(ctx, g.Cluster, o.create.wait); err != nil {
