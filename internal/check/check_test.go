@@ -47,6 +47,14 @@ type fakeCluster struct {
 	hostBody string
 	hostErr  error
 	gotArgv  []string
+	facts    map[string][]string
+}
+
+func (f *fakeCluster) Fact(_ context.Context, fact, object string) ([]string, error) {
+	if v, ok := f.facts[fact+"/"+object]; ok {
+		return v, nil
+	}
+	return nil, errors.New("no such fact")
 }
 
 func (f *fakeCluster) Probe(_ context.Context, argv ...string) (string, error) {
@@ -281,6 +289,28 @@ func TestDNSAndExecAndAnswer(t *testing.T) {
 	}
 	if r := e.Evaluate(ctx, ans, map[string]string{"ip": pod.Status.PodIP}); r.Status != Pass {
 		t.Errorf("right answer: %s %q", r.Status, r.Message)
+	}
+}
+
+// A fact about the whole cluster takes any of its answers, in any case; a name
+// the cluster does not show fails, as does a fact the cluster cannot tell.
+func TestAnswerOfAClusterFact(t *testing.T) {
+	t.Parallel()
+	fc := &fakeCluster{facts: map[string][]string{"containerRuntime/": {"containerd", "containerd://1.6.20"}}}
+	e := newEval(t, "en", fc)
+	ctx := context.Background()
+	rt := &lab.Check{ID: "rt", Answer: &lab.AnswerCheck{Truth: "containerRuntime", Question: lab.Text{En: "runtime?", Ko: "런타임?"}}}
+	for answer, want := range map[string]Status{"containerd": Pass, " Containerd ": Pass, "containerd://1.6.20": Pass, "docker": Fail, "": Fail} {
+		if r := e.Evaluate(ctx, rt, map[string]string{"rt": answer}); r.Status != want {
+			t.Errorf("answer %q: %s %q, want %s", answer, r.Status, r.Message, want)
+		}
+	}
+	if got, err := e.Truth(ctx, rt.Answer); err != nil || got != "containerd" {
+		t.Errorf("Truth = %q, %v; want what the cluster shows first", got, err)
+	}
+	node := &lab.Check{ID: "n", Answer: &lab.AnswerCheck{Truth: "apiServerNode", Question: lab.Text{En: "node?", Ko: "노드?"}}}
+	if r := e.Evaluate(ctx, node, map[string]string{"n": "kindlab-control-plane"}); r.Status != Fail || !strings.Contains(r.Message, "cannot answer yet") {
+		t.Errorf("a fact the cluster cannot tell: %s %q", r.Status, r.Message)
 	}
 }
 

@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"unicode"
@@ -24,6 +25,11 @@ type Cluster interface {
 	NodeAddress(ctx context.Context) (string, error)
 	// HostPort is the host port on 127.0.0.1 mapped to NodePort 31000 (0: none).
 	HostPort() int
+	// Fact reads a fact about the whole cluster that an answer check asks for
+	// (lab.ClusterFacts: the node running the API server, the container runtime,
+	// ...), with object naming what it is about where the fact needs one. The
+	// first value is what the cluster shows; the others are answers as good.
+	Fact(ctx context.Context, fact, object string) ([]string, error)
 }
 
 // Evaluator evaluates checks of one lab namespace.
@@ -82,7 +88,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, c *lab.Check, answers map[stri
 	case c.Exec != nil:
 		st, ms, evd = e.exec(ctx, c.Exec)
 	case c.Answer != nil:
-		st, ms, evd = e.answer(c.ID, c.Answer, answers)
+		st, ms, evd = e.answer(ctx, c.ID, c.Answer, answers)
 	default:
 		st, ms = Error, fmt.Sprintf("check %q has no kind", c.ID)
 	}
@@ -123,47 +129,63 @@ func Printable(s string) string {
 }
 
 // Truth is the value an answer check wants, read from the cluster.
-func (e *Evaluator) Truth(c *lab.AnswerCheck) (string, error) {
+func (e *Evaluator) Truth(ctx context.Context, c *lab.AnswerCheck) (string, error) {
+	ts, err := e.truths(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	return ts[0], nil
+}
+
+// truths are the answers an answer check takes, what the cluster shows first.
+func (e *Evaluator) truths(ctx context.Context, c *lab.AnswerCheck) ([]string, error) {
+	if lab.ClusterFacts[c.Truth] {
+		ts, err := e.Cluster.Fact(ctx, c.Truth, c.Object)
+		if err == nil && (len(ts) == 0 || ts[0] == "") {
+			err = fmt.Errorf("the cluster shows no %s", c.Truth)
+		}
+		return ts, err
+	}
 	switch c.Truth {
 	case "podIP", "podHostname", "podNode":
 		p, err := e.Store.Pod(c.Object)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if p == nil {
-			return "", fmt.Errorf("pod %s does not exist", c.Object)
+			return nil, fmt.Errorf("pod %s does not exist", c.Object)
 		}
 		switch c.Truth {
 		case "podIP":
-			return p.Status.PodIP, nil
+			return []string{p.Status.PodIP}, nil
 		case "podNode":
-			return p.Spec.NodeName, nil
+			return []string{p.Spec.NodeName}, nil
 		}
 		if p.Spec.Hostname != "" {
-			return p.Spec.Hostname, nil
+			return []string{p.Spec.Hostname}, nil
 		}
-		return p.Name, nil
+		return []string{p.Name}, nil
 	case "serviceClusterIP", "serviceNodePort":
 		s, err := e.Store.Service(c.Object)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if s == nil {
-			return "", fmt.Errorf("service %s does not exist", c.Object)
+			return nil, fmt.Errorf("service %s does not exist", c.Object)
 		}
 		if c.Truth == "serviceClusterIP" {
-			return s.Spec.ClusterIP, nil
+			return []string{s.Spec.ClusterIP}, nil
 		}
 		if len(s.Spec.Ports) == 0 || s.Spec.Ports[0].NodePort == 0 {
-			return "", fmt.Errorf("service %s has no node port", c.Object)
+			return nil, fmt.Errorf("service %s has no node port", c.Object)
 		}
-		return fmt.Sprint(s.Spec.Ports[0].NodePort), nil
+		return []string{fmt.Sprint(s.Spec.Ports[0].NodePort)}, nil
 	}
-	return "", fmt.Errorf("unknown truth %q", c.Truth)
+	return nil, fmt.Errorf("unknown truth %q", c.Truth)
 }
 
-func (e *Evaluator) answer(id string, c *lab.AnswerCheck, answers map[string]string) (Status, string, []string) {
-	truth, err := e.Truth(c)
+func (e *Evaluator) answer(ctx context.Context, id string, c *lab.AnswerCheck, answers map[string]string) (Status, string, []string) {
+	truths, err := e.truths(ctx, c)
 	if err != nil {
 		return Fail, e.msg().f("cannot answer yet: %v", "아직 답할 수 없습니다: %v", err), nil
 	}
@@ -171,7 +193,11 @@ func (e *Evaluator) answer(id string, c *lab.AnswerCheck, answers map[string]str
 	if !ok {
 		return Fail, e.msg().f("waiting for your answer: %s", "답을 기다리는 중: %s", c.Question.In(e.msg().lang)), nil
 	}
-	if got != truth {
+	// A fact about the cluster is a name: its case does not matter.
+	same := func(t string) bool {
+		return t == got || lab.ClusterFacts[c.Truth] && strings.EqualFold(t, strings.TrimSpace(got))
+	}
+	if !slices.ContainsFunc(truths, same) {
 		return Fail, e.msg().f("you answered %q; that is not what the cluster shows", "답 %q 은(는) 클러스터가 보여 주는 값과 다릅니다", got), nil
 	}
 	return Pass, e.msg().f("%q is right", "%q 정답입니다", got), nil

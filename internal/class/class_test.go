@@ -98,6 +98,26 @@ func TestProvisionNamespaceGivesAKubeconfigForTheNamespace(t *testing.T) {
 	if _, err := cs.RbacV1().Roles("kindlab-system").Get(ctx, legacyProbeRole, metav1.GetOptions{}); err == nil {
 		t.Error("learners are given exec rights into the shared helper")
 	}
+	// The components lab's `kubectl get pods -n kube-system`: read, nothing more.
+	sysRole, err := cs.RbacV1().Roles("kube-system").Get(ctx, systemReader, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("kube-system reader: %v", err)
+	}
+	for _, r := range sysRole.Rules {
+		for _, v := range r.Verbs {
+			if v != "get" && v != "list" && v != "watch" {
+				t.Errorf("kube-system reader may %s %v", v, r.Resources)
+			}
+		}
+		for _, res := range r.Resources {
+			if strings.Contains(res, "/") {
+				t.Errorf("kube-system reader reaches the subresource %s (logs, exec)", res)
+			}
+		}
+	}
+	if b, err := cs.RbacV1().RoleBindings("kube-system").Get(ctx, systemReader+"-student-01", metav1.GetOptions{}); err != nil || b.Subjects[0].Namespace != "student-01" {
+		t.Errorf("kube-system reading: %+v %v", b, err)
+	}
 	quota, err := cs.CoreV1().ResourceQuotas("student-01").Get(ctx, quotaName, metav1.GetOptions{})
 	if err != nil || quota.Spec.Hard.Pods().Value() != int64(FairShare.Pods) {
 		t.Errorf("quota: %+v %v", quota, err)
@@ -121,6 +141,9 @@ func TestProvisionNamespaceGivesAKubeconfigForTheNamespace(t *testing.T) {
 	}
 	if _, err := cs.RbacV1().ClusterRoleBindings().Get(ctx, nodeReaderRole+"-student-01", metav1.GetOptions{}); err == nil {
 		t.Error("cluster role binding left after deprovisioning")
+	}
+	if _, err := cs.RbacV1().RoleBindings("kube-system").Get(ctx, systemReader+"-student-01", metav1.GetOptions{}); err == nil {
+		t.Error("kube-system reading left after deprovisioning")
 	}
 	if err := DeprovisionNamespace(ctx, cs, "student-01", "kindlab-system"); err != nil {
 		t.Errorf("deprovisioning twice: %v", err)

@@ -29,7 +29,9 @@ import (
 // their namespace; its rights are:
 //   - in their namespace, the built-in ClusterRole "edit" (pods, ReplicaSets,
 //     Deployments, Services, exec, logs; no RBAC, no quota, no other namespace);
-//   - cluster-wide, read nodes (the chapter's `kubectl get nodes -o wide`).
+//   - cluster-wide, read nodes (the chapter's `kubectl get nodes -o wide`);
+//   - in kube-system, read pods and DaemonSets (the chapter's `kubectl get pods
+//     -n kube-system -o wide`: the cluster's components); no logs, no exec.
 //
 // Their namespace enforces Pod Security "baseline" (no privileged, hostPath,
 // hostNetwork, hostPID or host ports: nothing that reaches the node), holds a
@@ -41,6 +43,7 @@ import (
 const (
 	learnerSA       = "learner"
 	nodeReaderRole  = "kindlab-node-reader"
+	systemReader    = "kindlab-system-reader"
 	quotaName       = "kindlab-fair-share"
 	limitRangeName  = "kindlab-defaults"
 	networkPolicy   = "kindlab-isolate"
@@ -172,6 +175,24 @@ func ProvisionNamespace(ctx context.Context, cs kubernetes.Interface, admin *res
 			_, err := rb.ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
 				ObjectMeta: meta(nodeReaderRole+"-"+ns, "", ns),
 				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: nodeReaderRole},
+				Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: learnerSA, Namespace: ns}},
+			}, metav1.CreateOptions{})
+			return err
+		}},
+		{"kube-system reader role", func() error {
+			_, err := rb.Roles(metav1.NamespaceSystem).Create(ctx, &rbacv1.Role{
+				ObjectMeta: metav1.ObjectMeta{Name: systemReader, Namespace: metav1.NamespaceSystem, Labels: map[string]string{kube.ManagedByLabel: kube.ManagedBy}},
+				Rules: []rbacv1.PolicyRule{
+					{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list", "watch"}},
+					{APIGroups: []string{"apps"}, Resources: []string{"daemonsets"}, Verbs: []string{"get", "list", "watch"}},
+				},
+			}, metav1.CreateOptions{})
+			return err
+		}},
+		{"kube-system reading", func() error {
+			_, err := rb.RoleBindings(metav1.NamespaceSystem).Create(ctx, &rbacv1.RoleBinding{
+				ObjectMeta: meta(systemReader+"-"+ns, metav1.NamespaceSystem, ns),
+				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: systemReader},
 				Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: learnerSA, Namespace: ns}},
 			}, metav1.CreateOptions{})
 			return err
@@ -382,6 +403,9 @@ func DeprovisionNamespace(ctx context.Context, cs kubernetes.Interface, ns, help
 	if err := gone(cs.RbacV1().ClusterRoleBindings().Delete(ctx, nodeReaderRole+"-"+ns, metav1.DeleteOptions{})); err != nil {
 		return err
 	}
+	if err := gone(cs.RbacV1().RoleBindings(metav1.NamespaceSystem).Delete(ctx, systemReader+"-"+ns, metav1.DeleteOptions{})); err != nil {
+		return err
+	}
 	if helperNS != "" {
 		if err := gone(cs.RbacV1().RoleBindings(helperNS).Delete(ctx, legacyProbeRole+"-"+ns, metav1.DeleteOptions{})); err != nil {
 			return err
@@ -397,6 +421,9 @@ func DeprovisionNamespace(ctx context.Context, cs kubernetes.Interface, ns, help
 // reader role, the admission policy (and the helper role of earlier versions).
 func RemoveShared(ctx context.Context, cs kubernetes.Interface, helperNS string) error {
 	if err := gone(cs.RbacV1().ClusterRoles().Delete(ctx, nodeReaderRole, metav1.DeleteOptions{})); err != nil {
+		return err
+	}
+	if err := gone(cs.RbacV1().Roles(metav1.NamespaceSystem).Delete(ctx, systemReader, metav1.DeleteOptions{})); err != nil {
 		return err
 	}
 	if err := gone(cs.AdmissionregistrationV1().ValidatingAdmissionPolicyBindings().Delete(ctx, guardPolicy, metav1.DeleteOptions{})); err != nil {

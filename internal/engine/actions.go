@@ -50,7 +50,7 @@ func (s *Session) Run(ctx context.Context, l *lab.Lab, st *lab.Step, a lab.Actio
 	case a.Answer != nil:
 		for _, c := range st.Checks {
 			if c.ID == a.Answer.Check && c.Answer != nil {
-				truth, err := s.eval.Truth(c.Answer)
+				truth, err := s.eval.Truth(ctx, c.Answer)
 				if err != nil {
 					return err
 				}

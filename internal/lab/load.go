@@ -195,6 +195,18 @@ var objectKinds = map[string]bool{"Pod": true, "ReplicaSet": true, "Deployment":
 // Truths an answer check may compare with.
 var truths = map[string]bool{"podIP": true, "podHostname": true, "podNode": true, "serviceClusterIP": true, "serviceNodePort": true}
 
+// ClusterFacts are the truths about the whole cluster rather than an object of
+// the lab's namespace (check.Cluster's Fact reads them): the node running the
+// API server, the nodes' container runtime, kubelet version and number, the
+// network plugin, how many pods a kube-system DaemonSet runs (object: its
+// name), and a resource's short names in `kubectl api-resources` (object: the
+// resource, e.g. deployments).
+var ClusterFacts = map[string]bool{"apiServerNode": true, "containerRuntime": true, "kubeletVersion": true, "nodeCount": true,
+	"networkPlugin": true, "daemonSetPods": true, "shortName": true}
+
+// factsWithObject are the ClusterFacts that need an object.
+var factsWithObject = map[string]bool{"daemonSetPods": true, "shortName": true}
+
 func (v *validator) text(p []any, t Text, what string) {
 	if strings.TrimSpace(t.Ko) == "" || strings.TrimSpace(t.En) == "" {
 		v.add(p, "%s needs both ko and en", what)
@@ -249,9 +261,16 @@ func (v *validator) lab(l *Lab) {
 			v.text(append(p, "hints", j), h, "hint")
 		}
 		checkIDs := map[string]*Check{}
+		questions := 0
 		for j := range s.Checks {
 			c := &s.Checks[j]
 			cp := append(append([]any{}, p...), "checks", j)
+			// `kindlab answer LAB STEP VALUE` and the UI ask a step's one question.
+			if c.Answer != nil {
+				if questions++; questions == 2 {
+					v.add(cp, "step %q asks a second question: a step asks one (make another step)", s.ID)
+				}
+			}
 			if !idRE.MatchString(c.ID) {
 				v.add(append(cp, "id"), "check id %q must be lower-case letters, digits and dashes", c.ID)
 			}
@@ -420,8 +439,9 @@ func (v *validator) check(p []any, c *Check) {
 	case c.Exec != nil:
 		need(c.Exec.Pod != "" && len(c.Exec.Command) > 0 && c.Exec.Contains != "", "needs pod, command and contains")
 	case c.Answer != nil:
-		need(truths[c.Answer.Truth], "truth must be podIP, podHostname, podNode, serviceClusterIP or serviceNodePort")
-		need(c.Answer.Object != "", "needs object")
+		need(truths[c.Answer.Truth] || ClusterFacts[c.Answer.Truth], "truth must be podIP, podHostname, podNode, serviceClusterIP, serviceNodePort, "+
+			"apiServerNode, containerRuntime, kubeletVersion, nodeCount, networkPlugin, daemonSetPods or shortName")
+		need(c.Answer.Object != "" || ClusterFacts[c.Answer.Truth] && !factsWithObject[c.Answer.Truth], "needs object")
 		v.text(p, c.Answer.Question, "question")
 	}
 }

@@ -20,7 +20,7 @@ func TestShippedLabsLoad(t *testing.T) {
 	if err != nil {
 		t.Fatalf("shipped labs: %v", err)
 	}
-	want := []string{"pod", "sidecar", "replicaset", "labels", "match-expressions", "deployment",
+	want := []string{"components", "pod", "sidecar", "replicaset", "labels", "match-expressions", "deployment",
 		"service-clusterip", "service-nodeport", "service-loadbalancer", "service-externalname"}
 	if len(set.Labs) != len(want) {
 		t.Fatalf("got %d labs, want %d", len(set.Labs), len(want))
@@ -143,6 +143,34 @@ func TestParseReportsEveryProblemWithItsLine(t *testing.T) {
 		if !strings.HasPrefix(line, "labs/demo/lab.yaml:") {
 			t.Errorf("problem without file and line: %q", line)
 		}
+	}
+}
+
+func TestAnswerChecks(t *testing.T) {
+	t.Parallel()
+	q := func(id, truth, object string) string {
+		return "\n      - id: " + id + "\n        title: {ko: 질문, en: question}\n        answer: {question: {ko: 몇 개, en: how many}, truth: " + truth + ", object: '" + object + "'}"
+	}
+	for _, tt := range []struct {
+		name, checks, want string
+	}{
+		{"a fact of the cluster needs no object", q("n", "nodeCount", ""), ""},
+		{"a pod's IP needs one", q("ip", "podIP", ""), "needs object"},
+		{"short names of what?", q("s", "shortName", ""), "needs object"},
+		{"unknown truth", q("x", "nodeColour", ""), "truth must be"},
+		{"two questions in a step", q("a", "nodeCount", "") + q("b", "containerRuntime", ""), `step "one" asks a second question`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			src := strings.Replace(goodLab, "      - id: exists", strings.TrimPrefix(tt.checks, "\n")+"\n      - id: exists", 1)
+			_, err := Parse("labs/demo/lab.yaml", []byte(src))
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("valid: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
 	}
 }
 
