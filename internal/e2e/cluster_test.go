@@ -52,6 +52,12 @@ func newManager(t testing.TB) *cluster.Manager {
 // createCluster makes a fresh cluster for a test and deletes it afterwards.
 func createCluster(t *testing.T, ctx context.Context, m *cluster.Manager, name string, hostPort int) {
 	t.Helper()
+	createClusterOf(t, ctx, m, name, hostPort, 1)
+}
+
+// createClusterOf is createCluster with nodes nodes.
+func createClusterOf(t *testing.T, ctx context.Context, m *cluster.Manager, name string, hostPort, nodes int) {
+	t.Helper()
 	if ok, _ := m.Exists(name); ok {
 		if err := m.Delete(ctx, name, ""); err != nil {
 			t.Fatalf("delete leftover cluster: %v", err)
@@ -59,10 +65,10 @@ func createCluster(t *testing.T, ctx context.Context, m *cluster.Manager, name s
 	}
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	start := time.Now()
-	if err := m.Create(ctx, cluster.CreateOptions{Name: name, HostPort: hostPort, KubeconfigPath: kubeconfig}); err != nil {
+	if err := m.Create(ctx, cluster.CreateOptions{Name: name, HostPort: hostPort, KubeconfigPath: kubeconfig, Nodes: nodes}); err != nil {
 		t.Fatalf("create cluster: %v", err)
 	}
-	t.Logf("cluster %s ready in %s", name, time.Since(start).Round(100*time.Millisecond))
+	t.Logf("cluster %s (%d node(s)) ready in %s", name, nodes, time.Since(start).Round(100*time.Millisecond))
 	t.Cleanup(func() {
 		if err := m.Delete(context.Background(), name, kubeconfig); err != nil {
 			t.Errorf("delete cluster: %v", err)
