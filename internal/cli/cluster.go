@@ -211,6 +211,18 @@ func printStatus(w io.Writer, st cluster.Status) {
 	row("API server", st.APIServer)
 	row("version", st.Version)
 	row("nodes Ready", st.NodesReady)
+	if len(st.Nodes) > 1 {
+		for _, n := range st.Nodes {
+			ready := "not Ready"
+			switch {
+			case st.NodesReady == "": // the API server was not asked
+				ready = ""
+			case n.Ready:
+				ready = "Ready"
+			}
+			row("  node", fmt.Sprintf("%-24s %-13s %-8s %-15s %s", n.Name, n.Role, n.State, n.Address, ready))
+		}
+	}
 	row("system pods", st.SystemPods)
 	for _, p := range st.NotReady {
 		row("  not Ready", p)

@@ -133,11 +133,11 @@ func (m *Manager) addons(ctx context.Context, name string, plan addonPlan) (addo
 		run(0, func() error { return m.ensureLabImages(ctx, name) })
 	}
 	if plan.network {
-		run(1, func() error { return m.installNetwork(ctx, node, ap, plan.podSubnet, plan.controlPlane) })
+		run(1, func() error { return m.installNetwork(ctx, node, ap, plan) })
 	}
 	if plan.coreDNS {
 		run(2, func() error {
-			return m.step(ctx, "Installing CoreDNS", func() error { return applyFromNode(ctx, node, ap, images.CoreDNSManifest, nil) })
+			return m.step(ctx, "Installing CoreDNS", func() error { return applyFromNode(ctx, node, ap, images.CoreDNSManifest) })
 		})
 	}
 	if plan.storage {
@@ -291,31 +291,50 @@ func tlsAnswers(ctx context.Context, addr string) error {
 // `kubeadm init` returns; done here, its pod starts seconds sooner. (kube-proxy
 // comes from kubeadm's last phase: running that phase here as well, early, was
 // slower, a second kubeadm process on the two busy cores.)
-func (m *Manager) installNetwork(ctx context.Context, node nodes.Node, ap *kube.Applier, podSubnet, controlPlane string) error {
+func (m *Manager) installNetwork(ctx context.Context, node nodes.Node, ap *kube.Applier, plan addonPlan) error {
 	return m.step(ctx, "Installing the pod network (flannel)", func() error {
-		return applyFromNode(ctx, node, ap, "/kind/manifests/default-cni.yaml", map[string]string{"PodSubnet": podSubnet, "ControlPlane": controlPlane})
+		manifest, err := nodeTemplate(ctx, node, "/kind/manifests/default-cni.yaml", map[string]string{"PodSubnet": plan.podSubnet})
+		if err != nil {
+			return err
+		}
+		objs, err := kube.Objects(manifest)
+		if err != nil {
+			return err
+		}
+		if plan.nodes > 1 {
+			if err := apiOnControlPlane(objs, plan.controlPlane); err != nil {
+				return err
+			}
+		}
+		return ap.ApplyObjects(ctx, objs, 3*time.Minute)
 	})
 }
 
-// applyFromNode applies a manifest kept in the node image, first filled in as a
-// Go template with data when data is not nil (kind's templates for its manifests).
-func applyFromNode(ctx context.Context, node nodes.Node, ap *kube.Applier, path string, data map[string]string) error {
+// applyFromNode applies a manifest kept in the node image.
+func applyFromNode(ctx context.Context, node nodes.Node, ap *kube.Applier, path string) error {
 	manifest, err := readNodeFile(ctx, node, path)
 	if err != nil {
 		return err
 	}
-	if data != nil {
-		t, err := template.New(path).Option("missingkey=error").Parse(string(manifest))
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		var b bytes.Buffer
-		if err := t.Execute(&b, data); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		manifest = b.Bytes()
-	}
 	return ap.Apply(ctx, manifest, 3*time.Minute)
+}
+
+// nodeTemplate reads a manifest kept in the node image and fills it in as a Go
+// template with data (kind's templates for its manifests).
+func nodeTemplate(ctx context.Context, node nodes.Node, path string, data map[string]string) ([]byte, error) {
+	manifest, err := readNodeFile(ctx, node, path)
+	if err != nil {
+		return nil, err
+	}
+	t, err := template.New(path).Option("missingkey=error").Parse(string(manifest))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b.Bytes(), nil
 }
 
 // readNodeFile reads a file of the node; errNodeFileMissing when there is none.

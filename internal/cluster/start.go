@@ -21,6 +21,8 @@ type nodeContainer struct {
 	name    string
 	state   string // created, running, paused, restarting, removing, exited, dead
 	started time.Time
+	role    string // control-plane or worker (kind's label)
+	address string // on the kind network, while it runs
 }
 
 // nodeContainers lists the cluster's node containers, running or not.
@@ -33,18 +35,26 @@ func (m *Manager) nodeContainers(ctx context.Context, name string) ([]nodeContai
 	if len(names) == 0 {
 		return nil, fmt.Errorf("%w: cluster %q has no node container", ErrNotFound, name)
 	}
-	out, err = m.run.Output(ctx, "docker", append([]string{"inspect", "-f", "{{.Name}}\t{{.State.Status}}\t{{.State.StartedAt}}"}, names...)...)
+	out, err = m.run.Output(ctx, "docker", append([]string{"inspect", "-f",
+		`{{.Name}}	{{.State.Status}}	{{.State.StartedAt}}	{{index .Config.Labels "io.x-k8s.kind.role"}}	{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}	.`}, names...)...)
 	if err != nil {
 		return nil, err
 	}
+	return parseNodeContainers(name, out)
+}
+
+// parseNodeContainers reads nodeContainers' `docker inspect` lines.
+func parseNodeContainers(name, out string) ([]nodeContainer, error) {
 	var ns []nodeContainer
-	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+	// A stopped container has no address: the "." ending each line keeps its
+	// field when the output is trimmed.
+	for _, l := range strings.Split(out, "\n") {
 		f := strings.Split(l, "\t")
-		if len(f) != 3 {
-			continue
+		if len(f) != 6 {
+			return nil, fmt.Errorf("docker inspect of cluster %q's nodes: unexpected line %q", name, l)
 		}
 		started, _ := time.Parse(time.RFC3339Nano, f[2])
-		ns = append(ns, nodeContainer{name: strings.TrimPrefix(f[0], "/"), state: f[1], started: started})
+		ns = append(ns, nodeContainer{name: strings.TrimPrefix(f[0], "/"), state: f[1], started: started, role: f[3], address: strings.TrimSpace(f[4])})
 	}
 	return ns, nil
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -25,6 +26,8 @@ type Status struct {
 	APIServer   string   `json:"apiServer,omitempty"`
 	Version     string   `json:"version,omitempty"`
 	NodesReady  string   `json:"nodesReady,omitempty"`
+	// Nodes lists every node: its container, role, address and readiness.
+	Nodes      []NodeStatus `json:"nodes,omitempty"`
 	SystemPods  string   `json:"systemPods,omitempty"`
 	NotReady    []string `json:"notReady,omitempty"`
 	// Addons counts the pods of add-ons that start in the background after a
@@ -41,6 +44,15 @@ type Status struct {
 	// Ready is true when the API answers and every node and system pod is Ready.
 	Ready   bool   `json:"ready"`
 	Problem string `json:"problem,omitempty"`
+}
+
+// NodeStatus is one node of a cluster.
+type NodeStatus struct {
+	Name    string `json:"name"`
+	Role    string `json:"role,omitempty"`
+	State   string `json:"state"` // of its container: running, exited, ...
+	Address string `json:"address,omitempty"`
+	Ready   bool   `json:"ready"`
 }
 
 // Status inspects a cluster. A missing or broken cluster is not an error: it is
@@ -71,6 +83,24 @@ func (m *Manager) Status(ctx context.Context, name string) (Status, error) {
 		}
 	}
 	st.NodeAddress, _ = m.NodeAddress(ctx, name)
+	if ncs, err := m.nodeContainers(ctx, name); err == nil {
+		for _, n := range ncs {
+			st.Nodes = append(st.Nodes, NodeStatus{Name: n.name, Role: n.role, State: n.state, Address: n.address})
+		}
+	}
+	sort.Slice(st.Nodes, func(i, j int) bool {
+		a, b := st.Nodes[i], st.Nodes[j]
+		if (a.Role == "control-plane") != (b.Role == "control-plane") {
+			return a.Role == "control-plane"
+		}
+		return a.Name < b.Name
+	})
+	for _, n := range st.Nodes {
+		if n.State != "running" {
+			st.Problem = fmt.Sprintf("node container %s is %q (the machine restarted, or it was stopped by hand?): start the cluster with `kindlab up --cluster %s`, which keeps everything in it", n.Name, n.State, name)
+			return st, nil
+		}
+	}
 	if st.NodeState != "running" {
 		st.Problem = fmt.Sprintf("node container %s is %q (the machine restarted?): start the cluster with `kindlab up`, which keeps everything in it", node, st.NodeState)
 		return st, nil
@@ -101,9 +131,13 @@ func (m *Manager) Status(ctx context.Context, name string) (Status, error) {
 	}
 	readyNodes := 0
 	for _, n := range nodes.Items {
-		for _, c := range n.Status.Conditions {
-			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
-				readyNodes++
+		if !kube.NodeReady(&n) {
+			continue
+		}
+		readyNodes++
+		for i := range st.Nodes {
+			if st.Nodes[i].Name == n.Name {
+				st.Nodes[i].Ready = true
 			}
 		}
 	}

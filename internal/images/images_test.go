@@ -2,10 +2,12 @@ package images
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"text/template"
 
 	"sigs.k8s.io/yaml"
 )
@@ -84,6 +86,15 @@ func TestEmbeddedProgramsAndFiles(t *testing.T) {
 	// kind only templates the manifest when it carries this phrase.
 	if !strings.Contains(string(cni), "would you kindly template this file") || !strings.Contains(string(cni), "{{ .PodSubnet }}") {
 		t.Error("default-cni.yaml must be a kind template with {{ .PodSubnet }}")
+	}
+	// kind fills in its default CNI manifest with PodSubnet alone (a node image of
+	// kindlab's with bare kind): any other field would fail its create.
+	tmpl, err := template.New("cni").Parse(string(cni))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tmpl.Execute(io.Discard, &struct{ PodSubnet string }{"10.244.0.0/16"}); err != nil {
+		t.Errorf("kind cannot fill in default-cni.yaml: %v", err)
 	}
 	if m := flannelManifest(string(cni)); strings.Contains(m, "@") || !strings.Contains(m, "image: "+ContainerdName(FlannelImage)) {
 		t.Errorf("flannel's image is not filled in:\n%s", m)
