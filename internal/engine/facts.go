@@ -117,3 +117,19 @@ func pluginNames(ds string) []string {
 	}
 	return names
 }
+
+// Nodes counts the cluster's nodes and those Ready (the UI's cluster line).
+func (s *Session) Nodes(ctx context.Context) (ready, total int, err error) {
+	list, err := s.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return 0, 0, err
+	}
+	for i := range list.Items {
+		for _, c := range list.Items[i].Status.Conditions {
+			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+				ready++
+			}
+		}
+	}
+	return ready, len(list.Items), nil
+}

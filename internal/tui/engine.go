@@ -21,6 +21,8 @@ type Engine interface {
 	SetLang(lang string)
 	// Ping asks the cluster's API whether it is there.
 	Ping(ctx context.Context) error
+	// Nodes counts the cluster's nodes and those Ready, for the cluster line.
+	Nodes(ctx context.Context) (ready, total int, err error)
 }
 
 var _ Engine = (*engine.Session)(nil)

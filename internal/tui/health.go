@@ -8,8 +8,12 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
-// healthMsg says whether the cluster's API answered.
-type healthMsg struct{ err error }
+// healthMsg says whether the cluster's API answered, and how many of its nodes
+// are Ready (total 0: not known).
+type healthMsg struct {
+	err          error
+	ready, total int
+}
 
 // healthEvery is how often the UI asks the API whether it is there: watches retry
 // quietly when a cluster disappears, so without this the screen would show stale
@@ -44,7 +48,11 @@ func checkHealth(d *deps, after time.Duration) tea.Cmd {
 		if d.ctx.Err() != nil {
 			return nil
 		}
-		return healthMsg{err: err}
+		msg := healthMsg{err: err}
+		if err == nil {
+			msg.ready, msg.total, _ = eng.Nodes(ctx)
+		}
+		return msg
 	}
 }
 

@@ -90,6 +90,9 @@ func (f *fakeEngine) Reset(_ context.Context, l *lab.Lab) error {
 func (f *fakeEngine) SetLang(string) {}
 
 func (f *fakeEngine) Ping(context.Context) error { return nil }
+func (f *fakeEngine) Nodes(context.Context) (int, int, error) {
+	return 2, 3, nil
+}
 
 func txt(en, ko string) lab.Text { return lab.Text{En: en, Ko: ko} }
 

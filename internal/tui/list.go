@@ -20,6 +20,8 @@ type listModel struct {
 	// top is the first row shown when the list is taller than the screen.
 	top           int
 	width, height int
+	// nodes and nodesReady are the cluster's, once the UI has asked (0: not yet).
+	nodes, nodesReady int
 }
 
 // listHeader is the lines above the rows: title, chapter progress, rule.
@@ -68,6 +70,17 @@ func (m listModel) status() string {
 	return m.st.faint.Render(strings.TrimSpace(firstLine(l.Goal.In(m.lang))))
 }
 
+// nodesLine is the cluster line: its nodes and how many are Ready.
+func (m listModel) nodesLine() string {
+	if m.nodes == 1 {
+		if m.nodesReady == 1 {
+			return tr(m.lang, "1 node, Ready", "노드 1개, Ready")
+		}
+		return tr(m.lang, "1 node, not Ready", "노드 1개, Ready 아님")
+	}
+	return fmt.Sprintf(tr(m.lang, "%d nodes, %d Ready", "노드 %d개, %d개 Ready"), m.nodes, m.nodesReady)
+}
+
 func (m listModel) View() string {
 	width := m.width
 	var b strings.Builder
@@ -77,8 +90,11 @@ func (m listModel) View() string {
 		done += doneCount(l, labProgress(m.pf, l.ID))
 	}
 	title := m.st.title.Render(tr(m.lang, "kindlab — Kubernetes labs", "kindlab — 쿠버네티스 실습"))
-	lang := m.st.faint.Render(strings.ToUpper(m.lang))
-	b.WriteString(fit(title, width-len(m.lang)-1) + " " + lang + "\n")
+	right := strings.ToUpper(m.lang)
+	if m.nodes > 0 {
+		right = m.nodesLine() + "  " + right
+	}
+	b.WriteString(fit(title, width-ansiWidth(right)-1) + " " + m.st.faint.Render(right) + "\n")
 	count := fmt.Sprintf(" %d/%d %s", done, total, tr(m.lang, "steps done", "단계 완료"))
 	label := tr(m.lang, "Chapter progress ", "전체 진행 ")
 	barWidth := max(min(width-ansiWidth(label)-ansiWidth(count), 40), 0)

@@ -150,6 +150,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.clusterDown = msg.err
+		if msg.total > 0 {
+			m.list.nodesReady, m.list.nodes = msg.ready, msg.total
+		}
 		return m, checkHealth(m.d, healthEvery)
 	case reconnectedMsg:
 		if m.screen == startupScreen {

@@ -410,6 +410,9 @@ func TestClusterDownOffersToRecreate(t *testing.T) {
 type downEngine struct{ *fakeEngine }
 
 func (downEngine) Ping(context.Context) error { return errors.New("connection refused") }
+func (downEngine) Nodes(context.Context) (int, int, error) {
+	return 0, 0, errors.New("connection refused")
+}
 
 // A cluster recreated in another terminal answers under a new address: the
 // health check takes a new session, and the step's checks go on against it.
