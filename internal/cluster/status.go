@@ -28,8 +28,8 @@ type Status struct {
 	NodesReady  string   `json:"nodesReady,omitempty"`
 	// Nodes lists every node: its container, role, address and readiness.
 	Nodes      []NodeStatus `json:"nodes,omitempty"`
-	SystemPods  string   `json:"systemPods,omitempty"`
-	NotReady    []string `json:"notReady,omitempty"`
+	SystemPods string       `json:"systemPods,omitempty"`
+	NotReady   []string     `json:"notReady,omitempty"`
 	// Addons counts the pods of add-ons that start in the background after a
 	// create (kube.AddonNamespaces: the load balancer); AddonsStarting names those
 	// not Ready yet. They do not make a cluster not Ready.

@@ -6,10 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 	"sigs.k8s.io/kind/pkg/log"
 
@@ -52,8 +55,20 @@ func runKindlab(b *testing.B, bin string, args ...string) (time.Duration, int64)
 // delete. Reported per create: seconds of each (kindlab-s, kind-bare-s,
 // kind-wait-s), kindlab's ratios to each (x-bare, x-wait), kindlab's delete and peak
 // RSS. ns/op is one iteration: all three creates and deletes. Run: make bench.
+// KINDLAB_BENCH_NODES=3 compares clusters of three nodes (kindlab --nodes 3, kind
+// with the same nodes in its config) and reports each node container's memory
+// once kindlab's cluster is Ready and idle (node-MiB-cp, node-MiB-worker).
 func BenchmarkClusterCreate(b *testing.B) {
 	bin := buildKindlab(b)
+	nodes := 1
+	if v, err := strconv.Atoi(os.Getenv("KINDLAB_BENCH_NODES")); err == nil && v > 1 {
+		nodes = v
+	}
+	kindCfg := &v1alpha4.Cluster{Nodes: []v1alpha4.Node{{Role: v1alpha4.ControlPlaneRole}}}
+	for i := 1; i < nodes; i++ {
+		kindCfg.Nodes = append(kindCfg.Nodes, v1alpha4.Node{Role: v1alpha4.WorkerRole})
+	}
+	var cpMiB, workerMiB float64
 	name := "kindlab-bench"
 	provider := kindcluster.NewProvider(kindcluster.ProviderWithDocker(), kindcluster.ProviderWithLogger(log.NoopLogger{}))
 	_ = provider.Delete(name, "")
@@ -63,9 +78,13 @@ func BenchmarkClusterCreate(b *testing.B) {
 	var kl, bare, wait, del, hard time.Duration
 	var rss int64
 	kindlab := func() {
-		d, r := runKindlab(b, bin, "cluster", "create", "--cluster", name, "--host-port", "0", "--kubeconfig", kubeconfig)
+		d, r := runKindlab(b, bin, "cluster", "create", "--cluster", name, "--host-port", "0", "--kubeconfig", kubeconfig, "--nodes", strconv.Itoa(nodes))
 		kl += d
 		rss = max(rss, r)
+		if cpMiB == 0 {
+			time.Sleep(30 * time.Second) // idle: the add-ons have started
+			cpMiB, workerMiB = nodeMemory(b, name)
+		}
 		kc := []string{"--kubeconfig", kubeconfig}
 		if os.Getenv("KINDLAB_BENCH_RESET_HARD") != "" {
 			// What a learner's `reset --hard` costs: delete and create again (in
@@ -80,7 +99,7 @@ func BenchmarkClusterCreate(b *testing.B) {
 	kind := func(w time.Duration, total *time.Duration) func() {
 		return func() {
 			start := time.Now()
-			err := provider.Create(name, kindcluster.CreateWithNodeImage(image), kindcluster.CreateWithWaitForReady(w),
+			err := provider.Create(name, kindcluster.CreateWithV1Alpha4Config(kindCfg.DeepCopy()), kindcluster.CreateWithNodeImage(image), kindcluster.CreateWithWaitForReady(w),
 				kindcluster.CreateWithKubeconfigPath(kubeconfig), kindcluster.CreateWithDisplayUsage(false), kindcluster.CreateWithDisplaySalutation(false))
 			*total += time.Since(start)
 			if err != nil {
@@ -118,6 +137,49 @@ func BenchmarkClusterCreate(b *testing.B) {
 		b.ReportMetric(hard.Seconds()/kl.Seconds(), "x-reset-create")
 	}
 	b.ReportMetric(float64(rss)/1024, "peak-RSS-MiB")
+	b.ReportMetric(cpMiB, "node-MiB-cp")
+	if nodes > 1 {
+		b.ReportMetric(workerMiB, "node-MiB-worker")
+	}
+}
+
+// nodeMemory is what `docker stats` says the cluster's control-plane node and,
+// on average, each worker use.
+func nodeMemory(b *testing.B, name string) (cp, worker float64) {
+	b.Helper()
+	out, err := exec.Command("docker", "stats", "--no-stream", "--format", "{{.Name}}\t{{.MemUsage}}").Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var workers []float64
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		n, usage, _ := strings.Cut(l, "\t")
+		if !strings.HasPrefix(n, name+"-") {
+			continue
+		}
+		used, _, _ := strings.Cut(usage, " / ")
+		mib := parseMiB(used)
+		if strings.HasSuffix(n, "-control-plane") {
+			cp = mib
+		} else {
+			workers = append(workers, mib)
+		}
+	}
+	for _, w := range workers {
+		worker += w / float64(len(workers))
+	}
+	return cp, worker
+}
+
+// parseMiB reads docker's 575.7MiB or 1.2GiB.
+func parseMiB(s string) float64 {
+	for unit, f := range map[string]float64{"GiB": 1024, "MiB": 1, "KiB": 1.0 / 1024} {
+		if v, ok := strings.CutSuffix(s, unit); ok {
+			x, _ := strconv.ParseFloat(v, 64)
+			return x * f
+		}
+	}
+	return 0
 }
 
 // BenchmarkClusterDelete compares `kindlab cluster delete` with kind's own delete
