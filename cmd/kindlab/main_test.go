@@ -82,6 +82,9 @@ func TestBadInputThroughTheBinary(t *testing.T) {
 		{name: "unknown lab", setup: args("grade", "no-such-lab"), code: 2, output: []string{"no-such-lab"}},
 		{name: "output format", setup: args("labs", "-o", "yaml"), code: 2, output: []string{`"yaml": the only format is json`}},
 		{name: "output format of cluster status", setup: args("cluster", "status", "-o", "table"), code: 2, output: []string{"the only format is json"}},
+		{name: "a cluster of no nodes", setup: args("cluster", "create", "--nodes", "-1", "--cluster", "never-made"), code: 2, output: []string{"--nodes -1", "1 to 8 nodes"}},
+		{name: "too many nodes for kindlab up", setup: args("up", "--nodes", "9", "--no-fix"), code: 2, output: []string{"--nodes 9"}},
+		{name: "nodes for a namespace class", setup: args("class", "create", "--learners", "2", "--namespaces", "--nodes", "3"), code: 2, output: []string{"kindlab up --cluster kindlab --nodes 3"}},
 		{name: "cluster name that is a path", setup: args("labs", "--cluster", "../../escape"), code: 2, output: []string{"--cluster"},
 			check: func(t *testing.T, dir string) {
 				if _, err := os.Stat(filepath.Join(dir, "..", "escape")); err == nil {

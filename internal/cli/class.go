@@ -103,6 +103,12 @@ func runClassCreate(cmd *cobra.Command, g *Globals, s Streams, o *classCreateOpt
 	if o.tokenTTL < 10*time.Minute {
 		return cannot(errors.New("--token-ttl must be at least 10m (the API server's shortest token)"))
 	}
+	if err := o.create.validate(); err != nil {
+		return err
+	}
+	if o.namespaces && o.create.nodes > 0 {
+		return cannot(fmt.Errorf("--nodes sizes each learner's own cluster; with --namespaces the learners share --cluster: make it with `kindlab up --cluster %s --nodes %d`", g.Cluster, o.create.nodes))
+	}
 	dir, err := stateDir()
 	if err != nil {
 		return err

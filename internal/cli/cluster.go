@@ -87,6 +87,9 @@ waits until every system pod is Ready. Ctrl-C or a failure deletes the half-made
 cluster (unless --retain).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
 			start := time.Now()
 			m := newManager(g, s)
 			err := m.Create(cmd.Context(), cluster.CreateOptions{
@@ -107,6 +110,14 @@ cluster (unless --retain).`,
 	addClusterCreateFlags(cmd.Flags(), o, true)
 	cmd.Flags().BoolVar(&o.retain, "retain", false, "keep the node if creation fails (for debugging)")
 	return cmd
+}
+
+// validate refuses what no cluster can be, before anything is made.
+func (o *clusterCreateOptions) validate() error {
+	if o.nodes < 0 || o.nodes > cluster.MaxNodes {
+		return cannot(fmt.Errorf("--nodes %d: a cluster has 1 to %d nodes (one control plane, the rest workers)", o.nodes, cluster.MaxNodes))
+	}
+	return nil
 }
 
 // addClusterCreateFlags defines, once for every command that makes or starts

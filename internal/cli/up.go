@@ -81,6 +81,9 @@ func (r textReport) machine(doctor.Report) {}
 // up makes the machine ready, builds what is missing and creates (or reuses) the
 // cluster, reporting to r.
 func up(ctx context.Context, g *Globals, o *upOptions, r upReport) error {
+	if err := o.create.validate(); err != nil {
+		return err
+	}
 	r.section("machine", "checking this machine")
 	d := doctor.New(nil, g.CacheDir)
 	report := d.Check(ctx)

@@ -4,7 +4,9 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,11 +43,16 @@ func loadAvg() string {
 // last one grades as passed there and nowhere else. KINDLAB_CAPACITY_MAX (default
 // 2) sets how many: with a large value this is the capacity measurement in
 // BENCHMARKS.md; it stops at the first cluster that cannot be created or when
-// less than 1.5 GiB of memory is left.
+// less than 1.5 GiB of memory is left. KINDLAB_CAPACITY_NODES (default 1) gives
+// each learner's cluster that many nodes (class create --nodes).
 func TestClassOfClusters(t *testing.T) {
 	max := 2
 	if v, err := strconv.Atoi(os.Getenv("KINDLAB_CAPACITY_MAX")); err == nil && v > 0 {
 		max = v
+	}
+	nodes := 1
+	if v, err := strconv.Atoi(os.Getenv("KINDLAB_CAPACITY_NODES")); err == nil && v > 0 {
+		nodes = v
 	}
 	k := cli{t: t, bin: buildKindlab(t), state: t.TempDir()}
 	t.Cleanup(func() {
@@ -60,7 +67,7 @@ func TestClassOfClusters(t *testing.T) {
 	held := 0
 	for n := 1; n <= max; n++ {
 		start := time.Now()
-		code, out, errOut := k.run("class", "create", "--learners", strconv.Itoa(n), "--prefix", "cap")
+		code, out, errOut := k.run("class", "create", "--learners", strconv.Itoa(n), "--prefix", "cap", "--nodes", strconv.Itoa(nodes))
 		created := time.Since(start)
 		if code != 0 {
 			t.Logf("learner cluster %d could not be created (exit %d) after %s:\n%s\n%s", n, code, created.Round(time.Second), lastLine(out), errOut)
@@ -91,7 +98,11 @@ func TestClassOfClusters(t *testing.T) {
 			break
 		}
 	}
-	t.Logf("held %d single-node clusters at once, every one answering", held)
+	t.Logf("held %d clusters of %d node(s) at once, every one answering", held, nodes)
+	if held > 0 {
+		idle := idleUse(t, "cap-")
+		t.Logf("after 60 s idle: %s", idle)
+	}
 
 	// The last learner's cluster is a full lab cluster: a lab solved there passes
 	// there, and the first learner's stays untouched.
@@ -107,6 +118,31 @@ func TestClassOfClusters(t *testing.T) {
 	if d, n := cs.done("cap-01", "service-loadbalancer"); d || n != 0 {
 		t.Errorf("class status: cap-01 did nothing, shown done=%v passed=%d", d, n)
 	}
+}
+
+// idleUse waits a minute, then sums what `docker stats` says the containers named
+// prefix* use: CPU (percent of one core) and memory.
+func idleUse(t *testing.T, prefix string) string {
+	t.Helper()
+	time.Sleep(60 * time.Second)
+	out, err := exec.Command("docker", "stats", "--no-stream", "--format", "{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}").Output()
+	if err != nil {
+		return err.Error()
+	}
+	var cpu, mib float64
+	n := 0
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(l, "\t")
+		if len(f) != 3 || !strings.HasPrefix(f[0], prefix) {
+			continue
+		}
+		c, _ := strconv.ParseFloat(strings.TrimSuffix(f[1], "%"), 64)
+		used, _, _ := strings.Cut(f[2], " / ")
+		cpu += c
+		mib += parseMiB(used)
+		n++
+	}
+	return fmt.Sprintf("%d node containers use %.0f%% of one core and %.0f MiB in all (load %s)", n, cpu, mib, loadAvg())
 }
 
 func twoDigits(n int) string {
