@@ -115,6 +115,8 @@ func (e *Evaluator) hostHTTP(ctx context.Context, c *lab.HostHTTPCheck) (Status,
 	}
 	var url string
 	switch c.Via {
+	case "everyNode":
+		return e.everyNode(ctx, c, s)
 	case "nodePort":
 		if len(s.Spec.Ports) == 0 || s.Spec.Ports[0].NodePort == 0 {
 			return Fail, e.msg().f("Service %s has no nodePort", "서비스 %s 에 nodePort 가 없습니다", c.Service), nil

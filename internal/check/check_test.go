@@ -48,6 +48,10 @@ type fakeCluster struct {
 	hostErr  error
 	gotArgv  []string
 	facts    map[string][]string
+	// nodes, when not nil, are the cluster's nodes; hostBodies, when not nil,
+	// answer the URLs they prefix (any other is refused).
+	nodes      []Node
+	hostBodies map[string]string
 }
 
 func (f *fakeCluster) Fact(_ context.Context, fact, object string) ([]string, error) {
@@ -64,9 +68,25 @@ func (f *fakeCluster) Probe(_ context.Context, argv ...string) (string, error) {
 func (f *fakeCluster) Exec(_ context.Context, _, _ string, argv ...string) (string, error) {
 	return f.execOut, nil
 }
-func (f *fakeCluster) HostGet(context.Context, string) (string, error) { return f.hostBody, f.hostErr }
-func (f *fakeCluster) NodeAddress(context.Context) (string, error)     { return "172.18.0.2", nil }
-func (f *fakeCluster) HostPort() int                                   { return 31000 }
+func (f *fakeCluster) HostGet(_ context.Context, url string) (string, error) {
+	for prefix, body := range f.hostBodies {
+		if strings.HasPrefix(url, prefix) {
+			return body, nil
+		}
+	}
+	if f.hostBodies != nil {
+		return "", errors.New("connection refused")
+	}
+	return f.hostBody, f.hostErr
+}
+func (f *fakeCluster) ClusterNodes(context.Context) ([]Node, error) {
+	if f.nodes == nil {
+		return []Node{{Name: "kindlab-control-plane", Address: "172.18.0.2", Schedulable: true}}, nil
+	}
+	return f.nodes, nil
+}
+func (f *fakeCluster) NodeAddress(context.Context) (string, error) { return "172.18.0.2", nil }
+func (f *fakeCluster) HostPort() int                               { return 31000 }
 
 func newEval(t *testing.T, lang string, fc *fakeCluster, objs ...runtime.Object) *Evaluator {
 	t.Helper()
@@ -311,6 +331,68 @@ func TestAnswerOfAClusterFact(t *testing.T) {
 	node := &lab.Check{ID: "n", Answer: &lab.AnswerCheck{Truth: "apiServerNode", Question: lab.Text{En: "node?", Ko: "노드?"}}}
 	if r := e.Evaluate(ctx, node, map[string]string{"n": "kindlab-control-plane"}); r.Status != Fail || !strings.Contains(r.Message, "cannot answer yet") {
 		t.Errorf("a fact the cluster cannot tell: %s %q", r.Status, r.Message)
+	}
+}
+
+// Spread: replicas on enough nodes; on one node, that node is enough.
+func TestPodsSpreadOverNodes(t *testing.T) {
+	t.Parallel()
+	on := func(name, node string) *corev1.Pod {
+		p := readyPod(name, map[string]string{"app": "web"}, nil, "nginx")
+		p.Spec.NodeName = node
+		return p
+	}
+	three := []Node{{Name: "cp", Address: "172.18.0.2"}, {Name: "w1", Address: "172.18.0.3", Schedulable: true}, {Name: "w2", Address: "172.18.0.4", Schedulable: true}}
+	check := &lab.Check{ID: "s", Pods: &lab.PodsCheck{Selector: "app=web", Count: ptr(3), Ready: true, Spread: 2}}
+	ctx := context.Background()
+	e := newEval(t, "en", &fakeCluster{nodes: three}, on("web-1", "w1"), on("web-2", "w1"), on("web-3", "w1"))
+	if r := e.Evaluate(ctx, check, nil); r.Status != Fail || !strings.Contains(r.Message, "on 1 node(s); want them spread over 2") {
+		t.Errorf("all on w1: %s %q", r.Status, r.Message)
+	}
+	e = newEval(t, "en", &fakeCluster{nodes: three}, on("web-1", "w1"), on("web-2", "w2"), on("web-3", "w1"))
+	if r := e.Evaluate(ctx, check, nil); r.Status != Pass || !strings.Contains(r.Message, "on 2 node(s)") {
+		t.Errorf("over w1 and w2: %s %q", r.Status, r.Message)
+	}
+	e = newEval(t, "en", nil, on("web-1", "kindlab-control-plane"), on("web-2", "kindlab-control-plane"), on("web-3", "kindlab-control-plane"))
+	if r := e.Evaluate(ctx, check, nil); r.Status != Pass {
+		t.Errorf("one node: %s %q", r.Status, r.Message)
+	}
+	e = newEval(t, "en", &fakeCluster{nodes: three}, on("web-1", "w1"))
+	if r := e.Evaluate(ctx, check, nil); r.Status != Fail || !strings.Contains(r.Message, "want 3") {
+		t.Errorf("a count that fails is said first: %s %q", r.Status, r.Message)
+	}
+}
+
+// everyNode: the NodePort on every node's address; with onlyWherePods, the nodes
+// without a pod of the Service must not answer (externalTrafficPolicy Local).
+func TestNodePortOnEveryNode(t *testing.T) {
+	t.Parallel()
+	three := []Node{{Name: "cp", Address: "172.18.0.2"}, {Name: "w1", Address: "172.18.0.3", Schedulable: true}, {Name: "w2", Address: "172.18.0.4", Schedulable: true}}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{{Port: 80, NodePort: 30080}}}}
+	p := readyPod("web-1", map[string]string{"app": "web"}, nil, "nginx")
+	p.Spec.NodeName = "w1"
+	all := map[string]string{"http://172.18.0.2:": "Hello", "http://172.18.0.3:": "Hello", "http://172.18.0.4:": "Hello"}
+	every := &lab.Check{ID: "n", HostHTTP: &lab.HostHTTPCheck{Service: "web", Via: "everyNode", Contains: "Hello"}}
+	local := &lab.Check{ID: "l", HostHTTP: &lab.HostHTTPCheck{Service: "web", Via: "everyNode", OnlyWherePods: true, Contains: "Hello"}}
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name   string
+		check  *lab.Check
+		bodies map[string]string
+		want   Status
+		msg    string
+	}{
+		{"every node answers", every, all, Pass, "answers on every node's address (3)"},
+		{"one node is silent", every, map[string]string{"http://172.18.0.3:": "Hello", "http://172.18.0.4:": "Hello"}, Fail, "cp (http://172.18.0.2:30080) does not answer"},
+		{"Local: only the pod's node answers", local, map[string]string{"http://172.18.0.3:": "Hello"}, Pass, "only on the node(s) that run a pod of web (1 of 3)"},
+		{"Local: a node without a pod answers", local, all, Fail, "runs no pod of web but answers"},
+		{"Local: the pod's node is silent", local, map[string]string{}, Fail, "w1 (http://172.18.0.3:30080) does not answer"},
+	} {
+		e := newEval(t, "en", &fakeCluster{nodes: three, hostBodies: tt.bodies}, svc, p)
+		if r := e.Evaluate(ctx, tt.check, nil); r.Status != tt.want || !strings.Contains(r.Message, tt.msg) {
+			t.Errorf("%s: %s %q %v, want %s %q", tt.name, r.Status, r.Message, r.Evidence, tt.want, tt.msg)
+		}
 	}
 }
 

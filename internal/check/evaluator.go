@@ -25,11 +25,22 @@ type Cluster interface {
 	NodeAddress(ctx context.Context) (string, error)
 	// HostPort is the host port on 127.0.0.1 mapped to NodePort 31000 (0: none).
 	HostPort() int
+	// ClusterNodes lists the cluster's nodes: name, an address reachable from
+	// this machine, and whether pods may be scheduled to it.
+	ClusterNodes(ctx context.Context) ([]Node, error)
 	// Fact reads a fact about the whole cluster that an answer check asks for
 	// (lab.ClusterFacts: the node running the API server, the container runtime,
 	// ...), with object naming what it is about where the fact needs one. The
 	// first value is what the cluster shows; the others are answers as good.
 	Fact(ctx context.Context, fact, object string) ([]string, error)
+}
+
+// Node is one node of the cluster, as ClusterNodes lists it.
+type Node struct {
+	Name, Address string
+	// Schedulable: not cordoned, and no taint that keeps the labs' pods off it
+	// (a control plane with workers beside it has one).
+	Schedulable bool
 }
 
 // Evaluator evaluates checks of one lab namespace.
@@ -71,6 +82,9 @@ func (e *Evaluator) Evaluate(ctx context.Context, c *lab.Check, answers map[stri
 		st, ms, evd = e.match(c.Match)
 	case c.Pods != nil:
 		st, ms, evd = e.pods(c.Pods)
+		if st == Pass && c.Pods.Spread > 0 {
+			st, ms, evd = e.spread(ctx, c.Pods, ms)
+		}
 	case c.Deployment != nil:
 		st, ms, evd = e.deployment(c.Deployment)
 	case c.ReplicaSet != nil:

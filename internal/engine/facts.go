@@ -9,6 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kindlab/kindlab/internal/check"
 )
 
 // Fact implements check.Cluster: what the chapter's opening commands show of the
@@ -132,4 +134,32 @@ func (s *Session) Nodes(ctx context.Context) (ready, total int, err error) {
 		}
 	}
 	return ready, len(list.Items), nil
+}
+
+// ClusterNodes implements check.Cluster: every node with its InternalIP (on a
+// kind cluster, its address on the kind network, which this machine reaches).
+func (s *Session) ClusterNodes(ctx context.Context) ([]check.Node, error) {
+	list, err := s.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("reading the nodes: %w", err)
+	}
+	var out []check.Node
+	for _, n := range list.Items {
+		node := check.Node{Name: n.Name, Schedulable: !n.Spec.Unschedulable}
+		for _, t := range n.Spec.Taints {
+			if t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute {
+				node.Schedulable = false
+			}
+		}
+		for _, want := range []corev1.NodeAddressType{corev1.NodeInternalIP, corev1.NodeExternalIP} {
+			for _, a := range n.Status.Addresses {
+				if node.Address == "" && a.Type == want {
+					node.Address = a.Address
+				}
+			}
+		}
+		out = append(out, node)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }

@@ -76,6 +76,10 @@ type PodsCheck struct {
 	// book's "four pods in all"). It needs CreatedBy: counting every pod of the
 	// namespace would count a learner's debug pod and other labs' pods too.
 	TotalCount *int `yaml:"totalCount,omitempty"`
+	// Spread wants the pods it counts on at least this many nodes, or on every
+	// node pods may run on when the cluster has fewer (on one node: that one):
+	// a ReplicaSet's replicas spread over the nodes.
+	Spread int `yaml:"spread,omitempty"`
 }
 
 // DeploymentCheck looks at a Deployment's rollout.
@@ -157,11 +161,15 @@ type HTTPCheck struct {
 // HostHTTPCheck requests a Service from the learner's machine.
 type HostHTTPCheck struct {
 	Service string `yaml:"service"`
-	// Via is nodePort (the node's address), hostPort (127.0.0.1 mapped port) or
-	// loadBalancer (status.loadBalancer.ingress).
-	Via      string `yaml:"via"`
-	Path     string `yaml:"path,omitempty"`
-	Contains string `yaml:"contains,omitempty"`
+	// Via is nodePort (the node's address), everyNode (the NodePort on every
+	// node's address), hostPort (127.0.0.1 mapped port) or loadBalancer
+	// (status.loadBalancer.ingress).
+	Via string `yaml:"via"`
+	// OnlyWherePods, with everyNode: the nodes that run a Ready pod the Service
+	// selects must answer and the others must not (externalTrafficPolicy: Local).
+	OnlyWherePods bool   `yaml:"onlyWherePods,omitempty"`
+	Path          string `yaml:"path,omitempty"`
+	Contains      string `yaml:"contains,omitempty"`
 }
 
 // DNSCheck resolves Name from inside the cluster.

@@ -399,6 +399,7 @@ func (v *validator) check(p []any, c *Check) {
 	case c.Pods != nil:
 		pc := c.Pods
 		need(pc.Selector != "" || pc.Name != "" || pc.CreatedBy != "", "needs a selector, a name or createdBy")
+		need(pc.Spread >= 0, "spread must be 0 or more")
 		if pc.Selector != "" {
 			v.selector(p, pc.Selector)
 		}
@@ -433,7 +434,9 @@ func (v *validator) check(p []any, c *Check) {
 		need(c.HTTP.Requests >= 0 && c.HTTP.Requests <= 50, "requests must be 0..50")
 	case c.HostHTTP != nil:
 		need(c.HostHTTP.Service != "", "needs service")
-		need(c.HostHTTP.Via == "nodePort" || c.HostHTTP.Via == "hostPort" || c.HostHTTP.Via == "loadBalancer", "via must be nodePort, hostPort or loadBalancer")
+		need(c.HostHTTP.Via == "nodePort" || c.HostHTTP.Via == "everyNode" || c.HostHTTP.Via == "hostPort" || c.HostHTTP.Via == "loadBalancer",
+			"via must be nodePort, everyNode, hostPort or loadBalancer")
+		need(!c.HostHTTP.OnlyWherePods || c.HostHTTP.Via == "everyNode", "onlyWherePods needs via: everyNode")
 	case c.DNS != nil:
 		need(c.DNS.Name != "" && (c.DNS.CNAME != "" || c.DNS.Address), "needs name and cname or address")
 	case c.Exec != nil:
