@@ -117,7 +117,10 @@ func runGrade(cmd *cobra.Command, g *Globals, s Streams, o *gradeOptions, args [
 		return runErr
 	}
 	if err := rep.Verdict(); err != nil {
-		if rep.Summary.Errors > 0 || errors.Is(err, grade.ErrNothingGraded) {
+		if errors.Is(err, grade.ErrNothingGraded) {
+			return cannot(fmt.Errorf("%w: every check of theirs is a question the learner answers (`kindlab answer`), which a cluster does not hold; `kindlab check LAB` checks the answers on the learner's machine", err))
+		}
+		if rep.Summary.Errors > 0 {
 			return cannot(err)
 		}
 		return &ExitError{Code: ExitFail, Err: err}

@@ -113,6 +113,9 @@ func TestUIInTmux(t *testing.T) {
 	t.Logf("start-up screen to lab list (cluster reused): %s", took.Round(100*time.Millisecond))
 	t.Logf("lab list:\n%s", s.screen())
 
+	// The chapter opens with the components lab; the pod lab is the next one.
+	s.keys("j")
+	s.waitFor(10*time.Second, "›○ pod")
 	s.keys("Enter")
 	s.waitFor(time.Minute, "Create the nginx pod", "0/3 pass")
 	before := s.screen()
