@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -74,10 +75,27 @@ func (e *Evaluator) everyNode(ctx context.Context, c *lab.HostHTTPCheck, s *core
 			return Fail, e.msg().f("no Ready pod of Service %s runs on any node", "서비스 %s 의 Ready 포드가 어느 노드에도 없습니다", c.Service), nil
 		}
 	}
+	// A node that must stay silent drops the request: each waits for its time-out,
+	// so all nodes are asked at once.
+	type reply struct {
+		url, body string
+		err       error
+	}
+	replies := make([]reply, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			url := fmt.Sprintf("http://%s:%d%s", n.Address, s.Spec.Ports[0].NodePort, c.Path)
+			body, err := e.Cluster.HostGet(ctx, url)
+			replies[i] = reply{url, body, err}
+		}()
+	}
+	wg.Wait()
 	var evidence, wrong []string
-	for _, n := range nodes {
-		url := fmt.Sprintf("http://%s:%d%s", n.Address, s.Spec.Ports[0].NodePort, c.Path)
-		body, err := e.Cluster.HostGet(ctx, url)
+	for i, n := range nodes {
+		url, body, err := replies[i].url, replies[i].body, replies[i].err
 		answers := err == nil && (c.Contains == "" || strings.Contains(body, c.Contains))
 		want := !c.OnlyWherePods || withPod[n.Name]
 		switch {

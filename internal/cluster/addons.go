@@ -13,6 +13,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
@@ -45,6 +46,15 @@ type addonPlan struct {
 	storage bool
 }
 
+// placeAPI points the add-ons' containers at the API server where the cluster's
+// size needs it: on several nodes, apiOnControlPlane; on one, as the image has them.
+func (p addonPlan) placeAPI(objs []*unstructured.Unstructured) error {
+	if p.nodes > 1 {
+		return apiOnControlPlane(objs, p.controlPlane)
+	}
+	return nil
+}
+
 // addonResult is the outcome of startAddons, with a client for the cluster.
 type addonResult struct {
 	cs  kubernetes.Interface
@@ -73,8 +83,8 @@ func (m *Manager) startAddons(ctx context.Context, name string, plan addonPlan, 
 				go func() {
 					defer lb.Done()
 					prepared, err := m.prepareLoadBalancer(ctx, name, a.node)
-					if err == nil && prepared != nil && plan.nodes > 1 {
-						err = apiOnControlPlane(prepared.objs, plan.controlPlane)
+					if err == nil && prepared != nil {
+						err = plan.placeAPI(prepared.objs)
 					}
 					if err != nil || prepared == nil {
 						lbErr = err
@@ -156,10 +166,8 @@ func (m *Manager) addons(ctx context.Context, name string, plan addonPlan) (addo
 			if err != nil {
 				return err
 			}
-			if plan.nodes > 1 {
-				if err := apiOnControlPlane(objs, plan.controlPlane); err != nil {
-					return err
-				}
+			if err := plan.placeAPI(objs); err != nil {
+				return err
 			}
 			return m.step(ctx, "Installing local storage (local-path)", func() error { return ap.ApplyObjects(ctx, objs, 3*time.Minute) })
 		})
@@ -301,10 +309,8 @@ func (m *Manager) installNetwork(ctx context.Context, node nodes.Node, ap *kube.
 		if err != nil {
 			return err
 		}
-		if plan.nodes > 1 {
-			if err := apiOnControlPlane(objs, plan.controlPlane); err != nil {
-				return err
-			}
+		if err := plan.placeAPI(objs); err != nil {
+			return err
 		}
 		return ap.ApplyObjects(ctx, objs, 3*time.Minute)
 	})

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kindlab/kindlab/internal/check"
+	"github.com/kindlab/kindlab/internal/kube"
 )
 
 // Fact implements check.Cluster: what the chapter's opening commands show of the
@@ -127,10 +128,8 @@ func (s *Session) Nodes(ctx context.Context) (ready, total int, err error) {
 		return 0, 0, err
 	}
 	for i := range list.Items {
-		for _, c := range list.Items[i].Status.Conditions {
-			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
-				ready++
-			}
+		if kube.NodeReady(&list.Items[i]) {
+			ready++
 		}
 	}
 	return ready, len(list.Items), nil

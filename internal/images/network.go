@@ -59,8 +59,16 @@ func (b *Builder) buildFlannel(ctx context.Context) error {
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		return err
 	}
-	for _, f := range []string{"go.mod", "go.sum", "pkg"} {
-		if err := copyTree(filepath.Join(m.Dir, f), filepath.Join(src, f)); err != nil {
+	// The module cache's files are read-only; os.CopyFS writes writable copies.
+	if err := os.CopyFS(filepath.Join(src, "pkg"), os.DirFS(filepath.Join(m.Dir, "pkg"))); err != nil {
+		return err
+	}
+	for _, f := range []string{"go.mod", "go.sum"} {
+		data, err := os.ReadFile(filepath.Join(m.Dir, f))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(src, f), data, 0o644); err != nil {
 			return err
 		}
 	}
@@ -100,37 +108,6 @@ func trimFlannelBackends(main string) (string, error) {
 		}
 	}
 	return out, nil
-}
-
-// copyTree copies a file or directory (the module cache's are read-only) into
-// writable files.
-func copyTree(from, to string) error {
-	st, err := os.Stat(from)
-	if err != nil {
-		return err
-	}
-	if !st.IsDir() {
-		data, err := os.ReadFile(from)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(to, data, 0o644)
-	}
-	return filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		dst := filepath.Join(to, rel)
-		if d.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(dst, data, 0o644)
-	})
 }
 
 // buildCNIPlugins builds the reference CNI plugins into bin/<version>/cni/.

@@ -263,20 +263,8 @@ func (s systemState) notReady() []string {
 		out = append(out, "no pod yet for "+strings.Join(missing, ", "))
 	}
 	// A workload whose pods the controller manager has not made yet.
-	hasReadyPod := func(ns string, sel *metav1.LabelSelector) bool {
-		selector, err := metav1.LabelSelectorAsSelector(sel)
-		if err != nil {
-			return false
-		}
-		for _, p := range s.pods {
-			if p.Namespace == ns && selector.Matches(labels.Set(p.Labels)) && s.ready(p) {
-				return true
-			}
-		}
-		return false
-	}
 	for _, d := range s.deployments {
-		if (d.Spec.Replicas == nil || *d.Spec.Replicas > 0) && !hasReadyPod(d.Namespace, d.Spec.Selector) {
+		if (d.Spec.Replicas == nil || *d.Spec.Replicas > 0) && s.readyPods(d.Namespace, d.Spec.Selector) == 0 {
 			out = append(out, "deployment "+d.Namespace+"/"+d.Name+" has no Ready pod yet")
 		}
 	}

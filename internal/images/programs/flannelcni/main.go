@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -57,7 +58,7 @@ func run(command string) error {
 	default:
 		return fmt.Errorf("unknown CNI_COMMAND %q", command)
 	}
-	stdin, err := readAll(os.Stdin)
+	stdin, err := io.ReadAll(os.Stdin)
 	if err != nil {
 		return err
 	}
@@ -247,10 +248,4 @@ func findPlugin(name string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("CNI plugin %q not found in CNI_PATH %q", name, os.Getenv("CNI_PATH"))
-}
-
-func readAll(f *os.File) ([]byte, error) {
-	var b bytes.Buffer
-	_, err := b.ReadFrom(f)
-	return b.Bytes(), err
 }
