@@ -3,7 +3,9 @@ package check
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -52,6 +54,10 @@ type fakeCluster struct {
 	// answer the URLs they prefix (any other is refused).
 	nodes      []Node
 	hostBodies map[string]string
+	// logs answer Logs by "pod/container/previous"; logCalls counts the calls.
+	mu       sync.Mutex
+	logs     map[string]string
+	logCalls int
 }
 
 func (f *fakeCluster) Fact(_ context.Context, fact, object string) ([]string, error) {
@@ -86,7 +92,16 @@ func (f *fakeCluster) ClusterNodes(context.Context) ([]Node, error) {
 	return f.nodes, nil
 }
 func (f *fakeCluster) NodeAddress(context.Context) (string, error) { return "172.18.0.2", nil }
-func (f *fakeCluster) HostPort() int                               { return 31000 }
+func (f *fakeCluster) Logs(_ context.Context, pod, container string, previous bool) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.logCalls++
+	if out, ok := f.logs[fmt.Sprintf("%s/%s/%t", pod, container, previous)]; ok {
+		return out, nil
+	}
+	return "", errors.New("no logs")
+}
+func (f *fakeCluster) HostPort() int { return 31000 }
 
 func newEval(t *testing.T, lang string, fc *fakeCluster, objs ...runtime.Object) *Evaluator {
 	t.Helper()
@@ -453,7 +468,7 @@ func TestEndpointsNameTheNearestMiss(t *testing.T) {
 		lang, service string
 		want          string
 	}{
-		{"en", "typo", "its selector app=webserverx matches no pod — closest: pod hostname-deployment-a (app=webserverx wanted, app=webserver found)"},
+		{"en", "typo", "selector app=webserverx matches no pod — closest: pod hostname-deployment-a (app=webserverx wanted, app=webserver found)"},
 		{"en", "two-keys", "closest: pod hostname-deployment-a (tier=front wanted, no tier label)"},
 		{"ko", "typo", "가장 가까운 포드 hostname-deployment-a (app=webserverx 이어야 하는데 app=webserver)"},
 		// It selects a pod: the missing endpoints have another cause; no guess.
@@ -461,8 +476,8 @@ func TestEndpointsNameTheNearestMiss(t *testing.T) {
 	} {
 		e := newEval(t, tt.lang, nil, objs...)
 		r := e.Evaluate(context.Background(), &lab.Check{ID: "c", Endpoints: &lab.EndpointsCheck{Service: tt.service, Count: 1}}, nil)
-		if r.Status != Fail || !strings.Contains(r.Message, tt.want) || tt.want == "" && strings.Contains(r.Message, "closest") {
-			t.Errorf("%s %s: %s %q, want it to say %q", tt.lang, tt.service, r.Status, r.Message, tt.want)
+		if r.Status != Fail || !strings.Contains(r.Diagnosis, tt.want) || tt.want == "" && r.Diagnosis != "" {
+			t.Errorf("%s %s: %s %q, diagnosis %q, want it to say %q", tt.lang, tt.service, r.Status, r.Message, r.Diagnosis, tt.want)
 		}
 	}
 }

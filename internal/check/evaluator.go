@@ -33,6 +33,9 @@ type Cluster interface {
 	// ...), with object naming what it is about where the fact needs one. The
 	// first value is what the cluster shows; the others are answers as good.
 	Fact(ctx context.Context, fact, object string) ([]string, error)
+	// Logs is the tail of a container's log in a pod of the lab's namespace: of
+	// its previous instance (the one that crashed) when previous is set.
+	Logs(ctx context.Context, pod, container string, previous bool) (string, error)
 }
 
 // Node is one node of the cluster, as ClusterNodes lists it.
@@ -48,6 +51,7 @@ type Evaluator struct {
 	Store   *Store
 	Cluster Cluster
 	lang    atomic.Pointer[string]
+	logs    logCache
 }
 
 // NewEvaluator returns an Evaluator that speaks lang ("ko" or "en").
@@ -109,6 +113,9 @@ func (e *Evaluator) Evaluate(ctx context.Context, c *lab.Check, answers map[stri
 	// Messages and evidence quote what pods said (HTTP bodies, command output,
 	// names): no terminal control sequence of theirs reaches a terminal or report.
 	r.Status, r.Message = st, Printable(ms)
+	if st == Fail {
+		r.Diagnosis = Printable(e.diagnose(ctx, c))
+	}
 	for _, v := range evd {
 		r.Evidence = append(r.Evidence, Printable(v))
 	}

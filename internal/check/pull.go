@@ -63,18 +63,17 @@ func (e *Evaluator) firstPullProblem(pods []*corev1.Pod) (message, evidence stri
 	return "", ""
 }
 
-// withPullProblem adds the pull problem of the first of pods that has one to a
-// failing check's message and evidence: "0 Ready pods" alone does not tell a
-// learner that the tag they typed does not exist here.
+// withPullProblem adds the kubelet's words about the first of pods that cannot
+// pull its image to a failing check's evidence (the diagnosis says it in the
+// learner's words).
 func (e *Evaluator) withPullProblem(pods []*corev1.Pod, st Status, msg string, ev []string) (Status, string, []string) {
 	if st != Fail {
 		return st, msg, ev
 	}
-	m, pev := e.firstPullProblem(pods)
-	if m == "" {
-		return st, msg, ev
+	if _, pev := e.firstPullProblem(pods); pev != "" {
+		ev = append(ev, pev)
 	}
-	return st, msg + "; " + m, append(ev, pev)
+	return st, msg, ev
 }
 
 // selectedPods are the pods (not being deleted) a controller's selector matches.

@@ -51,7 +51,7 @@ func TestAPodThatCannotPullSaysWhyAndWhatIsThere(t *testing.T) {
 		lang     string
 		objs     []runtime.Object
 		check    lab.Check
-		message  string // the message must contain it
+		message  string // the message, "; ", the diagnosis must contain it
 		evidence string // some evidence line must contain it ("" for none about pulls)
 	}{
 		{"backoff", "en", pulling("ImagePullBackOff"), podCheck, enWant, "my-nginx-pod/my-nginx-container: ImagePullBackOff: Back-off pulling image \"nginx:1.99\""},
@@ -79,8 +79,10 @@ func TestAPodThatCannotPullSaysWhyAndWhatIsThere(t *testing.T) {
 			c := tt.check
 			c.ID = "c"
 			r := e.Evaluate(context.Background(), &c, nil)
-			if r.Status != Fail || !strings.Contains(r.Message, tt.message) {
-				t.Errorf("got %s %q\nwant fail containing %q", r.Status, r.Message, tt.message)
+			// The message says what the check found; the diagnosis, why.
+			said := r.Message + "; " + r.Diagnosis
+			if r.Status != Fail || !strings.Contains(said, tt.message) {
+				t.Errorf("got %s %q, diagnosis %q\nwant fail containing %q", r.Status, r.Message, r.Diagnosis, tt.message)
 			}
 			found := false
 			for _, ev := range r.Evidence {
@@ -89,8 +91,8 @@ func TestAPodThatCannotPullSaysWhyAndWhatIsThere(t *testing.T) {
 			if tt.evidence != "" && !found {
 				t.Errorf("evidence %q lacks %q", r.Evidence, tt.evidence)
 			}
-			if tt.evidence == "" && (strings.Contains(r.Message, "cannot pull") || strings.Contains(r.Message, "받을 수 없습니다")) {
-				t.Errorf("message speaks of a pull problem there is not: %q", r.Message)
+			if tt.evidence == "" && (strings.Contains(said, "cannot pull") || strings.Contains(said, "받을 수 없습니다")) {
+				t.Errorf("message or diagnosis speaks of a pull problem there is not: %q", said)
 			}
 		})
 	}

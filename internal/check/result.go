@@ -26,12 +26,16 @@ func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // Result is the verdict of one check.
 type Result struct {
-	Check    string   `json:"check"`
-	Kind     string   `json:"kind"`
-	Title    string   `json:"title"`
-	Status   Status   `json:"status"`
-	Message  string   `json:"message"`
-	Evidence []string `json:"evidence,omitempty"`
+	Check   string `json:"check"`
+	Kind    string `json:"kind"`
+	Title   string `json:"title"`
+	Status  Status `json:"status"`
+	Message string `json:"message"`
+	// Diagnosis says why a failing check fails, from the cluster's own state: the
+	// nearest miss, or what blocks the objects it looks at ("" when the message
+	// says all there is).
+	Diagnosis string   `json:"diagnosis,omitempty"`
+	Evidence  []string `json:"evidence,omitempty"`
 }
 
 // msg picks the message in the learner's language.

@@ -2,9 +2,6 @@ package check
 
 import (
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -132,57 +129,7 @@ func (e *Evaluator) endpoints(c *lab.EndpointsCheck) (Status, string, []string) 
 		}
 	}
 	if len(ready) != c.Count {
-		m := e.msg().f("Service %s has %d ready endpoints; want %d", "서비스 %s 의 준비된 엔드포인트: %d 개; %d 개여야 합니다", c.Service, len(ready), c.Count)
-		if len(ready) == 0 {
-			m += e.selectorMiss(c.Service)
-		}
-		return Fail, m, limit(ev)
+		return Fail, e.msg().f("Service %s has %d ready endpoints; want %d", "서비스 %s 의 준비된 엔드포인트: %d 개; %d 개여야 합니다", c.Service, len(ready), c.Count), limit(ev)
 	}
 	return Pass, e.msg().f("Service %s has %d ready endpoints", "서비스 %s 의 준비된 엔드포인트: %d 개", c.Service, len(ready)), limit(ev)
-}
-
-// selectorMiss explains a Service without endpoints whose selector matches no pod
-// of the namespace: it names the pod whose labels come closest and how they
-// differ ("app=webserverx wanted, app=webserver found"). Empty when the Service
-// is missing, has no selector, or selects pods (then something else is wrong).
-func (e *Evaluator) selectorMiss(service string) string {
-	s, err := e.Store.Service(service)
-	if err != nil || s == nil || len(s.Spec.Selector) == 0 {
-		return ""
-	}
-	sel := labels.SelectorFromSet(s.Spec.Selector)
-	if len(e.Store.Pods(sel)) > 0 {
-		return ""
-	}
-	var (
-		closest *corev1.Pod
-		best    = -1
-	)
-	for _, p := range e.Store.Pods(labels.Everything()) {
-		n := 0
-		for k, v := range s.Spec.Selector {
-			if p.Labels[k] == v {
-				n++
-			}
-		}
-		if n > best || n == best && p.Name < closest.Name {
-			closest, best = p, n
-		}
-	}
-	if closest == nil {
-		return e.msg().f("; its selector %s matches no pod: there are no pods", "; 셀렉터 %s 에 맞는 포드가 없습니다: 포드가 하나도 없습니다", sel.String())
-	}
-	var diffs []string
-	for _, k := range slices.Sorted(maps.Keys(s.Spec.Selector)) {
-		want := s.Spec.Selector[k]
-		got, ok := closest.Labels[k]
-		switch {
-		case !ok:
-			diffs = append(diffs, e.msg().f("%s=%s wanted, no %s label", "%s=%s 이어야 하는데 %s 라벨이 없음", k, want, k))
-		case got != want:
-			diffs = append(diffs, e.msg().f("%s=%s wanted, %s=%s found", "%s=%s 이어야 하는데 %s=%s", k, want, k, got))
-		}
-	}
-	return e.msg().f("; its selector %s matches no pod — closest: pod %s (%s)", "; 셀렉터 %s 에 맞는 포드가 없습니다 — 가장 가까운 포드 %s (%s)",
-		sel.String(), closest.Name, strings.Join(diffs, ", "))
 }

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -134,6 +135,34 @@ func (s *Store) Pods(sel labels.Selector) []*corev1.Pod {
 
 // ReplicaSets returns every ReplicaSet.
 func (s *Store) ReplicaSets() []*appsv1.ReplicaSet { return list[appsv1.ReplicaSet](s.rs) }
+
+// Services returns every Service.
+func (s *Store) Services() []*corev1.Service { return list[corev1.Service](s.svc) }
+
+// names lists the names of every object of a lab kind (Pod, ReplicaSet,
+// Deployment, Service), in no order.
+func (s *Store) names(kind string) []string {
+	var inf cache.SharedIndexInformer
+	switch kind {
+	case "Pod":
+		inf = s.pods
+	case "ReplicaSet":
+		inf = s.rs
+	case "Deployment":
+		inf = s.deploy
+	case "Service":
+		inf = s.svc
+	default:
+		return nil
+	}
+	var out []string
+	for _, o := range inf.GetIndexer().List() {
+		if m, ok := o.(metav1.Object); ok {
+			out = append(out, m.GetName())
+		}
+	}
+	return out
+}
 
 // EndpointSlices returns the slices of a Service.
 func (s *Store) EndpointSlices(service string) []*discoveryv1.EndpointSlice {

@@ -362,6 +362,9 @@ func printReports(w io.Writer, reports []StepReport) {
 		for _, c := range r.Results {
 			cm := map[check.Status]string{check.Pass: "✓", check.Fail: "✗", check.Error: "!", check.Pending: "…"}[c.Status]
 			fmt.Fprintf(w, "      %s %s\n", cm, c.Message)
+			if c.Diagnosis != "" {
+				fmt.Fprintf(w, "        → %s\n", c.Diagnosis)
+			}
 			if c.Status != check.Pass {
 				for _, e := range c.Evidence {
 					fmt.Fprintf(w, "          %s\n", e)

@@ -73,13 +73,16 @@ type Evaluator interface {
 
 // CheckResult is the verdict of one check in a report.
 type CheckResult struct {
-	Step     string   `json:"step"`
-	ID       string   `json:"id"`
-	Kind     string   `json:"kind"`
-	Title    string   `json:"title"`
-	Status   Status   `json:"status"`
-	Message  string   `json:"message"`
-	Evidence []string `json:"evidence,omitempty"`
+	Step    string `json:"step"`
+	ID      string `json:"id"`
+	Kind    string `json:"kind"`
+	Title   string `json:"title"`
+	Status  Status `json:"status"`
+	Message string `json:"message"`
+	// Diagnosis says why a failed check fails, from the cluster's state (added
+	// within v1: a reader of v1 that does not know it loses nothing).
+	Diagnosis string   `json:"diagnosis,omitempty"`
+	Evidence  []string `json:"evidence,omitempty"`
 	// Seconds from the start of grading to the last evaluation of this check.
 	Seconds float64 `json:"seconds"`
 }
@@ -227,7 +230,7 @@ func Run(ctx context.Context, ev Evaluator, labs []*lab.Lab, o Options) (*Report
 			case r == nil:
 				cr.Status, cr.Message = Errored, "not evaluated: grading was interrupted"
 			default:
-				cr.Message, cr.Evidence, cr.Seconds = r.Message, r.Evidence, at[i].Seconds()
+				cr.Message, cr.Diagnosis, cr.Evidence, cr.Seconds = r.Message, r.Diagnosis, r.Evidence, at[i].Seconds()
 				switch r.Status {
 				case check.Pass:
 					cr.Status = Passed

@@ -43,7 +43,11 @@ func (f *fakeCluster) Evaluate(_ context.Context, st *lab.Step, _ map[string]str
 		if s == check.Pending {
 			s = check.Fail
 		}
-		out = append(out, check.Result{Check: c.ID, Kind: c.KindName(), Status: s, Message: "msg " + c.ID + " <&>", Evidence: []string{"seen: " + c.ID}})
+		r := check.Result{Check: c.ID, Kind: c.KindName(), Status: s, Message: "msg " + c.ID + " <&>", Evidence: []string{"seen: " + c.ID}}
+		if s == check.Fail {
+			r.Diagnosis = "why " + c.ID
+		}
+		out = append(out, r)
 	}
 	return out
 }
@@ -188,7 +192,7 @@ func TestJUnitReadsBackWithAJUnitParser(t *testing.T) {
 	}
 	// The learner-language title and message with its evidence are in the failure.
 	s := buf.String()
-	for _, w := range []string{`name="make/b: 확인 b"`, `message="msg b &lt;&amp;&gt;"`, "seen: b", `<testsuites name="kindlab" tests="7" failures="2" errors="1" skipped="3"`, `name="namespace" value="default"`} {
+	for _, w := range []string{`name="make/b: 확인 b"`, `message="msg b &lt;&amp;&gt;"`, "→ why b", "seen: b", `<testsuites name="kindlab" tests="7" failures="2" errors="1" skipped="3"`, `name="namespace" value="default"`} {
 		if !strings.Contains(s, w) {
 			t.Errorf("JUnit lacks %s:\n%s", w, s)
 		}
@@ -212,7 +216,7 @@ func TestJSONFieldNamesAreStable(t *testing.T) {
 		}
 	}
 	c := m["labs"].([]any)[0].(map[string]any)["checks"].([]any)[0].(map[string]any)
-	for _, k := range []string{"step", "id", "kind", "title", "status", "message", "evidence", "seconds"} {
+	for _, k := range []string{"step", "id", "kind", "title", "status", "message", "diagnosis", "evidence", "seconds"} {
 		if _, ok := c[k]; !ok {
 			t.Errorf("JSON check lacks %q: %v", k, c)
 		}

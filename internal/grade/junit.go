@@ -91,6 +91,9 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 				Time:      seconds(c.Seconds),
 			}
 			detail := c.Message
+			if c.Diagnosis != "" {
+				detail += "\n→ " + c.Diagnosis
+			}
 			if len(c.Evidence) > 0 {
 				detail += "\n" + strings.Join(c.Evidence, "\n")
 			}
@@ -163,6 +166,9 @@ func (r *Report) WriteTable(w io.Writer) {
 				continue
 			}
 			fmt.Fprintf(w, "\n✗ %s/%s/%s — %s\n    %s\n", l.ID, c.Step, c.ID, c.Title, c.Message)
+			if c.Diagnosis != "" {
+				fmt.Fprintf(w, "    → %s\n", c.Diagnosis)
+			}
 			for _, e := range c.Evidence {
 				fmt.Fprintf(w, "      %s\n", e)
 			}

@@ -94,6 +94,15 @@ func (m stepModel) checksView() string {
 			for _, l := range strings.Split(ansi.Wrap(r.Message, max(m.width-6, 10), ""), "\n") {
 				lines = append(lines, "      "+l)
 			}
+			if r.Diagnosis != "" {
+				for i, l := range strings.Split(ansi.Wrap(r.Diagnosis, max(m.width-8, 10), ""), "\n") {
+					lead := "        "
+					if i == 0 {
+						lead = "      → "
+					}
+					lines = append(lines, lead+m.st.diagnosis.Render(l))
+				}
+			}
 		}
 	}
 	head := m.st.title.Render(tr(m.lang, "Checks", "검사")) + m.st.faint.Render(fmt.Sprintf("  %d/%d %s", pass, len(st.Checks), tr(m.lang, "pass", "통과")))

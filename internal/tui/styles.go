@@ -17,24 +17,27 @@ type styles struct {
 	pass, fail, pending    lipgloss.Style
 	rule, status, warn     lipgloss.Style
 	barOn, barOff          lipgloss.Style
+	// diagnosis: why a failing check fails, under its message.
+	diagnosis lipgloss.Style
 }
 
 func newStyles(dark bool) styles {
 	ld := lipgloss.LightDark(dark)
 	c := func(light, darkc string) color.Color { return ld(lipgloss.Color(light), lipgloss.Color(darkc)) }
 	return styles{
-		dark:     dark,
-		title:    lipgloss.NewStyle().Bold(true).Foreground(c("#5A3FC0", "#B4A7FF")),
-		faint:    lipgloss.NewStyle().Faint(true),
-		selected: lipgloss.NewStyle().Bold(true).Reverse(true),
-		pass:     lipgloss.NewStyle().Foreground(c("#1E8A3C", "#5FD787")),
-		fail:     lipgloss.NewStyle().Foreground(c("#C0392B", "#FF6B6B")),
-		pending:  lipgloss.NewStyle().Foreground(c("#8A8A8A", "#8A8A8A")),
-		rule:     lipgloss.NewStyle().Foreground(c("#C8C8C8", "#444444")),
-		status:   lipgloss.NewStyle().Bold(true),
-		warn:     lipgloss.NewStyle().Bold(true).Foreground(c("#B35C00", "#FFB86C")),
-		barOn:    lipgloss.NewStyle().Foreground(c("#1E8A3C", "#5FD787")),
-		barOff:   lipgloss.NewStyle().Foreground(c("#C8C8C8", "#444444")),
+		dark:      dark,
+		title:     lipgloss.NewStyle().Bold(true).Foreground(c("#5A3FC0", "#B4A7FF")),
+		faint:     lipgloss.NewStyle().Faint(true),
+		selected:  lipgloss.NewStyle().Bold(true).Reverse(true),
+		pass:      lipgloss.NewStyle().Foreground(c("#1E8A3C", "#5FD787")),
+		fail:      lipgloss.NewStyle().Foreground(c("#C0392B", "#FF6B6B")),
+		pending:   lipgloss.NewStyle().Foreground(c("#8A8A8A", "#8A8A8A")),
+		rule:      lipgloss.NewStyle().Foreground(c("#C8C8C8", "#444444")),
+		status:    lipgloss.NewStyle().Bold(true),
+		warn:      lipgloss.NewStyle().Bold(true).Foreground(c("#B35C00", "#FFB86C")),
+		barOn:     lipgloss.NewStyle().Foreground(c("#1E8A3C", "#5FD787")),
+		barOff:    lipgloss.NewStyle().Foreground(c("#C8C8C8", "#444444")),
+		diagnosis: lipgloss.NewStyle().Foreground(c("#8A5A00", "#E5C07B")),
 	}
 }
 

@@ -50,7 +50,8 @@ func TestStepMixedResults(t *testing.T) {
 	openDeployment(h)
 	h.results(
 		pass("applied"),
-		fail("revision-one", "deployment my-nginx-deployment has 1 ready replica; want 3"),
+		check.Result{Check: "revision-one", Status: check.Fail, Message: "deployment my-nginx-deployment has 1 ready replica; want 3",
+			Diagnosis: "container nginx cannot pull image nginx:1.99: it is not available offline; this cluster's registry has nginx:latest, nginx:1.10, nginx:1.11"},
 		check.Result{Check: "replicaset", Status: check.Pending},
 	)
 	h.golden("step_mixed")
