@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -138,6 +139,36 @@ func (s *Store) ReplicaSets() []*appsv1.ReplicaSet { return list[appsv1.ReplicaS
 
 // Services returns every Service.
 func (s *Store) Services() []*corev1.Service { return list[corev1.Service](s.svc) }
+
+// LastChange is when a person last changed an object of the namespace: the
+// newest time in the managed fields of a kubectl command (or of kindlab's
+// solutions) on its pods, ReplicaSets, Deployments and Services; zero when
+// there is none. Controllers' and the kubelet's writes do not count; a delete
+// leaves nothing to see.
+func (s *Store) LastChange() time.Time {
+	var last time.Time
+	for _, inf := range []cache.SharedIndexInformer{s.pods, s.rs, s.deploy, s.svc} {
+		for _, o := range inf.GetIndexer().List() {
+			m, ok := o.(metav1.Object)
+			if !ok {
+				continue
+			}
+			for _, f := range m.GetManagedFields() {
+				if byPerson(f.Manager) && f.Time != nil && f.Time.After(last) {
+					last = f.Time.Time
+				}
+			}
+		}
+	}
+	return last
+}
+
+// byPerson tells the field managers of a person's commands: kubectl's
+// ("kubectl-client-side-apply", "kubectl-create", "kubectl-edit", ...) and
+// kindlab's, which applies solutions.
+func byPerson(manager string) bool {
+	return strings.HasPrefix(manager, "kubectl") || manager == "kindlab"
+}
 
 // names lists the names of every object of a lab kind (Pod, ReplicaSet,
 // Deployment, Service), in no order.

@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,7 +18,6 @@ import (
 	"github.com/kindlab/kindlab/internal/class"
 	"github.com/kindlab/kindlab/internal/cluster"
 	"github.com/kindlab/kindlab/internal/engine"
-	"github.com/kindlab/kindlab/internal/grade"
 	"github.com/kindlab/kindlab/internal/kube"
 	"github.com/kindlab/kindlab/internal/lab"
 	"github.com/kindlab/kindlab/internal/progress"
@@ -331,136 +329,6 @@ func learnerSession(ctx context.Context, g *Globals, c *class.Class, l *class.Le
 // learnerProgress is the progress store kindlab uses on this machine for the learner.
 func learnerProgress(dir string, l *class.Learner) *progress.Store {
 	return progress.Open(dir, progressName(l.Cluster, l.Namespace))
-}
-
-// LearnerStatus is one learner's row in `class status -o json`.
-type LearnerStatus struct {
-	Learner   string        `json:"learner"`
-	Cluster   string        `json:"cluster"`
-	Namespace string        `json:"namespace"`
-	Error     string        `json:"error,omitempty"`
-	Labs      []LabProgress `json:"labs"`
-}
-
-// lab is the learner's state of lab id (none when their cluster did not answer).
-func (r LearnerStatus) lab(id string) (LabProgress, bool) {
-	for _, p := range r.Labs {
-		if p.Lab == id {
-			return p, true
-		}
-	}
-	return LabProgress{}, false
-}
-
-// LabProgress is a learner's state of one lab: graded checks passing now.
-type LabProgress struct {
-	Lab    string `json:"lab"`
-	Passed int    `json:"passed"`
-	Graded int    `json:"graded"`
-	Done   bool   `json:"done"`
-}
-
-// statusWorkers is how many learners `class status` grades at once.
-const statusWorkers = 6
-
-func newClassStatusCommand(g *Globals, s Streams) *cobra.Command {
-	var output outputFormat
-	cmd := &cobra.Command{
-		Use:   "status",
-		Short: "Show every learner's progress per lab in one table (graded live from their cluster)",
-		Long: `status grades every learner's labs as they are now (as ` + "`kindlab grade --timeout 0`" + `
-does): a lab is done when all its graded checks pass, else the table shows how
-many pass. A learner whose cluster does not answer is shown as such.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			c, _, err := loadClass()
-			if err != nil {
-				return err
-			}
-			set, err := loadLabs()
-			if err != nil {
-				return err
-			}
-			// Learners are graded side by side, statusWorkers at a time: each is a
-			// few API lists and in-cluster requests, mostly waiting.
-			rows := make([]LearnerStatus, len(c.Learners))
-			sem := make(chan struct{}, statusWorkers)
-			var wg sync.WaitGroup
-			for i := range c.Learners {
-				wg.Add(1)
-				sem <- struct{}{}
-				go func() {
-					defer func() { <-sem; wg.Done() }()
-					rows[i] = learnerStatus(ctx, g, c, &c.Learners[i], set)
-				}()
-			}
-			wg.Wait()
-			if output == "json" {
-				return writeJSON(s.Out, rows)
-			}
-			fmt.Fprintf(s.Out, "%-22s", "LAB")
-			for _, r := range rows {
-				fmt.Fprintf(s.Out, " %-11s", r.Learner)
-			}
-			fmt.Fprintln(s.Out)
-			for _, l := range set.Labs {
-				fmt.Fprintf(s.Out, "%-22s", l.ID)
-				for _, r := range rows {
-					cell := "?"
-					if p, ok := r.lab(l.ID); ok {
-						switch {
-						case p.Done:
-							cell = "done"
-						case p.Passed == 0:
-							cell = "-"
-						default:
-							cell = fmt.Sprintf("%d/%d", p.Passed, p.Graded)
-						}
-					}
-					fmt.Fprintf(s.Out, " %-11s", cell)
-				}
-				fmt.Fprintln(s.Out)
-			}
-			for _, r := range rows {
-				if r.Error != "" {
-					fmt.Fprintf(s.Out, "%s: %s\n", r.Learner, r.Error)
-				}
-			}
-			return nil
-		},
-	}
-	addOutputFlag(cmd, &output)
-	return cmd
-}
-
-func learnerStatus(ctx context.Context, g *Globals, c *class.Class, l *class.Learner, set *lab.Set) LearnerStatus {
-	row := LearnerStatus{Learner: l.Name, Cluster: l.Cluster, Namespace: l.Namespace, Labs: []LabProgress{}}
-	sess, err := learnerSession(ctx, g, c, l, set)
-	if err != nil {
-		row.Error = err.Error()
-		return row
-	}
-	defer sess.Close()
-	rep, err := grade.Run(ctx, sess, set.Labs, grade.Options{Lang: g.lang(), Namespace: l.Namespace, Target: l.Cluster})
-	if err != nil {
-		row.Error = err.Error()
-	}
-	for _, lr := range rep.Labs {
-		p := LabProgress{Lab: lr.ID}
-		for _, ch := range lr.Checks {
-			if ch.Status == grade.Skipped {
-				continue
-			}
-			p.Graded++
-			if ch.Status == grade.Passed {
-				p.Passed++
-			}
-		}
-		p.Done = p.Graded > 0 && p.Passed == p.Graded
-		row.Labs = append(row.Labs, p)
-	}
-	return row
 }
 
 // selectLearners is the --learner subset of the class, or all of it, as copies:

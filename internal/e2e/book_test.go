@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -243,23 +244,93 @@ func TestTheBookWordForWord(t *testing.T) {
 		registryIsRepaired(t, ctx, cli{t: t, bin: bin, state: t.TempDir(), base: []string{"--cluster", name}})
 	})
 
-	t.Run("a pod whose image is not offline says so", func(t *testing.T) {
+	t.Run("a failing check says why, from the cluster's state", func(t *testing.T) {
 		k.t = t
 		const ns = "offline-miss"
 		k.run("create", "namespace", ns)
 		defer k.try("delete", "namespace", ns, "--wait=false")
-		k.run("-n", ns, "run", "my-nginx-pod", "--image=nginx:1.99")
-		k := cli{t: t, bin: bin, state: t.TempDir(), base: []string{"--cluster", name, "-n", ns, "--lang", "en"}}
-		var out string
-		eventually(t, ctx, "kindlab check pod names the image", func(context.Context) error {
-			var code int
-			code, out, _ = k.run("check", "pod")
-			if code != 1 {
-				return fmt.Errorf("exit %d, want 1", code)
+		k.namespace = ns
+		defer func() { k.namespace = "" }()
+		kl := cli{t: t, bin: bin, state: t.TempDir(), base: []string{"--cluster", name, "-n", ns, "--lang", "en"}}
+		// diagnosed waits until `kindlab check LAB` fails and says all of want, and
+		// until its JSON carries the same diagnosis.
+		diagnosed := func(lab string, want ...string) {
+			t.Helper()
+			var out string
+			eventually(t, ctx, "kindlab check "+lab+" says why", func(context.Context) error {
+				var code int
+				code, out, _ = kl.run("check", lab)
+				if code != 1 {
+					return fmt.Errorf("exit %d, want 1", code)
+				}
+				if err := contains(out, want...); err != nil {
+					return err
+				}
+				_, js, _ := kl.run("check", lab, "-o", "json")
+				var steps []struct{ Results []struct{ Diagnosis string } }
+				if err := json.Unmarshal([]byte(js), &steps); err != nil {
+					return err
+				}
+				for _, st := range steps {
+					for _, r := range st.Results {
+						if strings.Contains(r.Diagnosis, want[len(want)-1]) {
+							return nil
+						}
+					}
+				}
+				return fmt.Errorf("no diagnosis in the JSON of kindlab check %s says %q", lab, want[len(want)-1])
+			})
+			t.Logf("kindlab check %s:\n%s", lab, out)
+		}
+		write := func(name, body string) string {
+			p := filepath.Join(t.TempDir(), name)
+			if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
 			}
-			return contains(out, "nginx:1.99", "not available offline", "nginx:latest", "alicek106/rr-test:curl")
-		})
-		t.Logf("kindlab check pod:\n%s", out)
+			return p
+		}
+
+		// A tag the offline registry does not have.
+		k.run("run", "my-nginx-pod", "--image=nginx:1.99")
+		diagnosed("pod", "nginx:1.99", "nginx:latest", "alicek106/rr-test:curl", "not available offline")
+		k.run("delete", "pod", "my-nginx-pod", "--wait=true", "--grace-period=0", "--force")
+
+		// A container that ends in error: its code and its own last word.
+		k.run("run", "my-nginx-pod", "--image=nginx:latest", "--restart=Never", "--command", "--", "sh", "-c", "echo starting; echo 'nginx: [emerg] open() \"/etc/nginx/nginx.conf\" failed'; exit 3")
+		diagnosed("pod", `container my-nginx-pod of pod my-nginx-pod exited with code 3 (Error); its last log line: nginx: [emerg] open() "/etc/nginx/nginx.conf" failed`)
+		k.run("delete", "pod", "my-nginx-pod", "--wait=true", "--grace-period=0", "--force")
+
+		// A readiness probe that fails: the kubelet's last word about the pod.
+		k.run("apply", "-f", write("probe.yaml", `apiVersion: v1
+kind: Pod
+metadata:
+  name: my-nginx-pod
+spec:
+  containers:
+  - name: my-nginx-container
+    image: nginx:latest
+    readinessProbe:
+      httpGet: {path: /healthz, port: 80}
+      periodSeconds: 1
+`))
+		diagnosed("pod", "pod my-nginx-pod is not Ready — Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 404")
+
+		// A Service whose selector has a typo: the pod that comes closest.
+		k.run("run", "hostname-a", "--image=alicek106/rr-test:echo-hostname", "--labels=app=webserver")
+		k.run("apply", "-f", write("svc.yaml", `apiVersion: v1
+kind: Service
+metadata:
+  name: hostname-svc-clusterip
+spec:
+  ports:
+  - name: web-port
+    port: 8080
+    targetPort: 80
+  selector:
+    app: webserverx
+  type: ClusterIP
+`))
+		diagnosed("service-clusterip", "selector app=webserverx matches no pod — closest: pod hostname-a (app=webserverx wanted, app=webserver found)")
 	})
 
 	// The chapter in the book's order, in one namespace, with the book's files and

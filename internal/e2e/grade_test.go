@@ -5,11 +5,13 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -278,6 +280,32 @@ func classInNamespaces(t *testing.T, ctx context.Context, k cli, m interface {
 	}
 	table := k.must(0, "class", "status")
 	t.Logf("class status:\n%s", table)
+
+	// Student-02 begins the pod lab with a tag the cluster does not have: the
+	// heatmap names the check and why, the gradebook gives student-01 its
+	// points, student-02 none for it.
+	kubectl{t: t, bin: kubectlBin(t), kubeconfig: kc["student-02"], dir: t.TempDir()}.run("run", "my-nginx-pod", "--image=nginx:1.99")
+	eventually(t, ctx, "class status names where student-02 is stuck", func(context.Context) error {
+		table = k.must(0, "class", "status", "--idle", "1h")
+		return contains(table, "Where the class is stuck", "pod/create-pod/pod-ready", "1/2", "cannot pull image nginx:1.99: it is not available offline")
+	})
+	t.Logf("class status:\n%s", table)
+	book := k.must(0, "class", "status", "-o", "csv")
+	t.Logf("class status -o csv:\n%s", book)
+	recs, err := csv.NewReader(strings.NewReader(book)).ReadAll()
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("gradebook: %v\n%s", err, book)
+	}
+	col := slices.Index(recs[0], "pod/create-pod/pod-ready")
+	for _, r := range recs[1:] {
+		if want := map[string]string{"student-01": "1", "student-02": "0"}[r[0]]; col < 0 || r[col] != want {
+			t.Errorf("gradebook: %s has %q for pod-ready, want %q", r[0], r[col], want)
+		}
+		if r[len(r)-1] == "" {
+			t.Errorf("gradebook: %s has no last change, though they changed things", r[0])
+		}
+	}
+	kubectl{t: t, bin: kubectlBin(t), kubeconfig: kc["student-02"], dir: t.TempDir()}.run("delete", "pod", "my-nginx-pod", "--wait=false")
 
 	// Isolation, checked through the API with the learners' own credentials.
 	for learner, other := range map[string]string{"student-01": "student-02", "student-02": "student-01"} {

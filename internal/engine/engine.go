@@ -81,6 +81,10 @@ func Open(ctx context.Context, set *lab.Set, t Target, lang string) (*Session, e
 // Close stops the watches.
 func (s *Session) Close() { s.store.Shutdown() }
 
+// LastChange is when the learner last changed an object of the lab namespace
+// with kubectl or kindlab (zero: never); see check.Store.LastChange.
+func (s *Session) LastChange() time.Time { return s.store.LastChange() }
+
 // Client is the session's clientset.
 func (s *Session) Client() kubernetes.Interface { return s.cs }
 
