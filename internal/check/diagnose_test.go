@@ -197,3 +197,34 @@ func TestEditDistance(t *testing.T) {
 		}
 	}
 }
+
+// A Ready pod whose readiness probe failed within the probe's failure window
+// is not counted Ready: a readiness that comes and goes cannot pass a check.
+func TestAFlappingReadinessIsNotReady(t *testing.T) {
+	t.Parallel()
+	pod := func(name string) *corev1.Pod {
+		p := readyPod(name, map[string]string{"app": "web"}, nil, "nginx:latest")
+		p.UID = types.UID("uid-" + name)
+		p.Spec.Containers[0].ReadinessProbe = &corev1.Probe{PeriodSeconds: 2, FailureThreshold: 2} // a 4s window
+		return p
+	}
+	c := &lab.Check{ID: "c", Pods: &lab.PodsCheck{Selector: "app=web", Count: ptr(1), Ready: true}}
+	for _, tt := range []struct {
+		name string
+		ago  time.Duration
+		want Status
+	}{
+		{"failed 1s ago", time.Second, Fail},
+		{"failed 10s ago", 10 * time.Second, Pass},
+	} {
+		p := pod("web-a")
+		e := newEval(t, "en", nil, p, warning("Pod", p.Name, p.UID, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 500", time.Now().Add(-tt.ago)))
+		r := e.Evaluate(context.Background(), c, nil)
+		if r.Status != tt.want {
+			t.Errorf("%s: %s %q %v", tt.name, r.Status, r.Message, r.Evidence)
+		}
+		if tt.want == Fail && !strings.Contains(strings.Join(r.Evidence, " "), "its readiness probe failed 1s ago") {
+			t.Errorf("%s: evidence %v does not say the probe failed", tt.name, r.Evidence)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -65,6 +66,9 @@ func (e *Evaluator) countPods(c *lab.PodsCheck) (st Status, message string, evid
 			continue
 		case c.Ready && !podReady(p):
 			problems = append(problems, e.msg().f("%s is not Ready (%s)", "%s 이(가) Ready 가 아닙니다 (%s)", p.Name, podProblem(p)))
+			continue
+		case c.Ready && e.flapping(p) != "":
+			problems = append(problems, e.flapping(p))
 			continue
 		}
 		counted = append(counted, p)
@@ -213,4 +217,45 @@ func podProblem(p *corev1.Pod) string {
 		}
 	}
 	return string(p.Status.Phase)
+}
+
+// flapping says that pod p, Ready now, failed its readiness probe within the
+// probe's own failure window (periodSeconds × failureThreshold): a readiness
+// that comes and goes is not counted as Ready until it stops failing. "" when
+// it did not (or has no readiness probe). The kubelet's event is what shows a
+// failure between two looks; the settle time catches faster flapping.
+func (e *Evaluator) flapping(p *corev1.Pod) string {
+	var window time.Duration
+	for _, c := range p.Spec.Containers {
+		if pr := c.ReadinessProbe; pr != nil {
+			period, threshold := pr.PeriodSeconds, pr.FailureThreshold
+			if period <= 0 {
+				period = 10
+			}
+			if threshold <= 0 {
+				threshold = 3
+			}
+			window = max(window, time.Duration(period*threshold)*time.Second)
+		}
+	}
+	if window == 0 {
+		return ""
+	}
+	var last *corev1.Event
+	for _, ev := range e.Store.Events("Pod", p.Name) {
+		if ev.InvolvedObject.UID == p.UID && ev.Reason == "Unhealthy" && strings.HasPrefix(ev.Message, "Readiness probe failed") &&
+			(last == nil || eventTime(ev).After(eventTime(last))) {
+			last = ev
+		}
+	}
+	if last == nil {
+		return ""
+	}
+	ago := time.Since(eventTime(last))
+	if ago >= window {
+		return ""
+	}
+	return e.msg().f("%s is Ready, but its readiness probe failed %s ago (%s); it counts once the probe has not failed for %s",
+		"%s 이(가) Ready 이지만 %s 전에 readiness probe 가 실패했습니다 (%s); %s 동안 실패하지 않아야 인정됩니다",
+		p.Name, ago.Round(time.Second), short(last.Message), window)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kindlab/kindlab/internal/atomicfile"
+	"github.com/kindlab/kindlab/internal/engine"
 	"github.com/kindlab/kindlab/internal/grade"
 	"github.com/kindlab/kindlab/internal/lab"
 )
@@ -91,7 +92,7 @@ func runGrade(cmd *cobra.Command, g *Globals, s Streams, o *gradeOptions, args [
 		}
 	}
 	rep, runErr := grade.Run(ctx, sess, targets, grade.Options{
-		Timeout: o.timeout, Target: target, Namespace: g.Namespace, Lang: g.lang(),
+		Timeout: o.timeout, Target: target, Namespace: g.Namespace, Lang: g.lang(), Settle: engine.Settle,
 	})
 	// Whatever was seen is written, even when grading was interrupted.
 	table := s.Out

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -298,7 +299,15 @@ func runCheck(cmd *cobra.Command, g *Globals, s Streams, o *checkOptions, args [
 	}
 	defer sess.Close()
 	lang := g.lang()
-	var reports []StepReport
+	type heldStep struct {
+		st      *lab.Step
+		answers map[string]string
+		hold    bool
+	}
+	var (
+		reports []StepReport
+		steps   []heldStep
+	)
 	allPass := true
 	for _, l := range targets {
 		lp := pf.Labs[l.ID]
@@ -318,14 +327,31 @@ func runCheck(cmd *cobra.Command, g *Globals, s Streams, o *checkOptions, args [
 			if !rep.Passed && lp.IsDone(st.ID) {
 				rep.Passed, rep.Earlier = true, true
 			}
-			if rep.Passed && !rep.Earlier {
-				if err := ps.Update(l.ID, func(p *progress.LabProgress) { p.MarkDone(st.ID) }); err != nil {
-					return err
-				}
-			}
-			allPass = allPass && rep.Passed
 			reports = append(reports, rep)
+			steps = append(steps, heldStep{st, answers, rep.Passed && !rep.Earlier && !lp.IsDone(st.ID)})
 		}
+	}
+	// A step is done once its checks keep passing for the settle time (a
+	// readiness that flaps does not record it): every new pass is watched that
+	// long, side by side.
+	var wg sync.WaitGroup
+	for i, h := range steps {
+		if h.hold {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				reports[i].Results, reports[i].Passed = sess.Hold(cmd.Context(), h.st, h.answers)
+			}()
+		}
+	}
+	wg.Wait()
+	for i, rep := range reports {
+		if rep.Passed && !rep.Earlier {
+			if err := ps.Update(rep.Lab, func(p *progress.LabProgress) { p.MarkDone(steps[i].st.ID) }); err != nil {
+				return err
+			}
+		}
+		allPass = allPass && rep.Passed
 	}
 	if o.output == "json" {
 		if err := writeJSON(s.Out, reports); err != nil {

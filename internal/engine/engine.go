@@ -36,8 +36,11 @@ type Target struct {
 
 // Session is one connection to a cluster for one lab namespace.
 type Session struct {
-	Labs   *lab.Set
-	Lang   string
+	Labs *lab.Set
+	Lang string
+	// Settle is how long checks must keep passing for a step to be done
+	// (Settle by default; tests may shorten it).
+	Settle time.Duration
 	target Target
 	cs     kubernetes.Interface
 	dyn    dynamic.Interface
@@ -64,7 +67,7 @@ func Open(ctx context.Context, set *lab.Set, t Target, lang string) (*Session, e
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{Labs: set, Lang: lang, target: t, cs: cs, dyn: dyn}
+	s := &Session{Labs: set, Lang: lang, Settle: Settle, target: t, cs: cs, dyn: dyn}
 	// A server that does not answer is said in seconds, not after the watch
 	// cache's wait.
 	if err := s.Ping(ctx); err != nil {
@@ -171,7 +174,16 @@ func (s *Session) Watch(ctx context.Context, st *lab.Step, answers map[string]st
 	}
 }
 
-// WaitPass waits until every check of st (or only the named ones) passes.
+// Settle is how long a step's checks must keep passing before the step counts
+// as done: a pod whose readiness flaps, or a rollout passing through a state
+// that happens to match, does not tick a step. A kubelet probes at most once a
+// second, so a verdict that holds this long has outlived one more probe at the
+// fastest rate; slower probes that fail are caught by their events (see
+// check's flapping rule). Its cost is measured in BENCHMARKS.md.
+const Settle = time.Second
+
+// WaitPass waits until every check of st (or only the named ones) passes and
+// has kept passing for the session's settle time.
 func (s *Session) WaitPass(ctx context.Context, st *lab.Step, answers map[string]string, timeout time.Duration, only ...string) ([]check.Result, error) {
 	sub := *st
 	if len(only) > 0 {
@@ -188,16 +200,65 @@ func (s *Session) WaitPass(ctx context.Context, st *lab.Step, answers map[string
 	defer cancel()
 	ch := make(chan []check.Result)
 	go s.Watch(ctx, &sub, answers, 500*time.Millisecond, ch)
-	var last []check.Result
+	var (
+		last []check.Result
+		held <-chan time.Time
+	)
 	for {
 		select {
 		case rs := <-ch:
 			last = rs
-			if AllPass(rs) {
-				return rs, nil
+			switch {
+			case !AllPass(rs):
+				held = nil
+			case held == nil:
+				held = time.After(s.Settle)
+			}
+		case <-held:
+			return last, nil
+		case <-ctx.Done():
+			if AllPass(last) {
+				return last, fmt.Errorf("step %q: checks passed but did not hold for %s within %s", st.ID, s.Settle, timeout)
+			}
+			return last, fmt.Errorf("step %q: checks did not pass within %s", st.ID, timeout)
+		}
+	}
+}
+
+// Hold watches st's checks for the session's settle time and reports whether
+// they passed throughout, with the last results: `kindlab check` records a step
+// done only when it holds.
+func (s *Session) Hold(ctx context.Context, st *lab.Step, answers map[string]string) ([]check.Result, bool) {
+	if s.Settle <= 0 {
+		rs := s.Evaluate(ctx, st, answers)
+		return rs, AllPass(rs)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan []check.Result)
+	go s.Watch(wctx, st, answers, 250*time.Millisecond, ch)
+	var (
+		last    []check.Result
+		expired bool
+	)
+	timer := time.NewTimer(s.Settle)
+	defer timer.Stop()
+	for {
+		select {
+		case rs := <-ch:
+			last = rs
+			if !AllPass(rs) || expired {
+				// Past the settle time, the first evaluation decides (an HTTP
+				// check may take longer than the settle time to answer).
+				return rs, AllPass(rs)
+			}
+		case <-timer.C:
+			expired = true
+			if last != nil {
+				return last, true
 			}
 		case <-ctx.Done():
-			return last, fmt.Errorf("step %q: checks did not pass within %s", st.ID, timeout)
+			return last, false
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -85,6 +86,9 @@ type CheckResult struct {
 	Evidence  []string `json:"evidence,omitempty"`
 	// Seconds from the start of grading to the last evaluation of this check.
 	Seconds float64 `json:"seconds"`
+	// HeldSeconds is how long a passing check was seen passing without a break
+	// (added within v1; 0 when graded at one moment).
+	HeldSeconds float64 `json:"heldSeconds,omitempty"`
 }
 
 // LabResult is one lab in a report.
@@ -127,6 +131,10 @@ type Options struct {
 	Interval time.Duration
 	// Target and Namespace describe what was graded, for the report.
 	Target, Namespace, Lang string
+	// Settle is how long a check must keep passing to count as passed when
+	// grading waits (Timeout > 0): a readiness that flaps does not pass. With
+	// Timeout 0 the checks are graded as they are at that moment.
+	Settle time.Duration
 }
 
 // Run grades labs against ev. It returns the report even when ctx ends early
@@ -161,8 +169,20 @@ func Run(ctx context.Context, ev Evaluator, labs []*lab.Lab, o Options) (*Report
 	last := make([][]check.Result, len(labs))
 	at := make([]time.Duration, len(labs))
 	done := make([]bool, len(labs))
+	// passSince[i][k]: since when check k of lab i has passed without a break.
+	passSince := make([][]time.Time, len(labs))
+	held := func(i, k int) time.Duration {
+		if passSince[i] == nil || passSince[i][k].IsZero() {
+			return 0
+		}
+		return time.Since(passSince[i][k])
+	}
 
+	// holding[i]: lab i's checks all pass but have not held for the settle
+	// time yet; grading looks again when it has passed.
+	holding := make([]bool, len(labs))
 	evaluate := func() bool {
+		clear(holding)
 		var wg sync.WaitGroup
 		for i, p := range plans {
 			if done[i] || len(p.graded.Checks) == 0 {
@@ -174,8 +194,26 @@ func Run(ctx context.Context, ev Evaluator, labs []*lab.Lab, o Options) (*Report
 				defer wg.Done()
 				last[i] = ev.Evaluate(ctx, &p.graded, nil)
 				at[i] = time.Since(start)
-				// A lab whose checks all pass is final: grading observes, never changes.
-				done[i] = allPass(last[i])
+				now := time.Now()
+				if passSince[i] == nil {
+					passSince[i] = make([]time.Time, len(last[i]))
+				}
+				steady := true
+				for k, r := range last[i] {
+					switch {
+					case r.Status != check.Pass:
+						passSince[i][k] = time.Time{}
+					case passSince[i][k].IsZero():
+						passSince[i][k] = now
+					}
+					steady = steady && o.Timeout > 0 && now.Sub(passSince[i][k]) >= o.Settle
+				}
+				// A lab whose checks all pass (and, when grading waits, keep passing
+				// for the settle time) is final: grading observes, never changes.
+				done[i] = allPass(last[i]) && (o.Timeout <= 0 || steady)
+				if allPass(last[i]) && !done[i] {
+					holding[i] = true
+				}
 			}(i, p)
 		}
 		wg.Wait()
@@ -201,7 +239,13 @@ func Run(ctx context.Context, ev Evaluator, labs []*lab.Lab, o Options) (*Report
 	defer tick.Stop()
 	var runErr error
 	for !evaluate() && o.Timeout > 0 {
+		var settled <-chan time.Time
+		if slices.Contains(holding, true) {
+			settled = time.After(o.Settle / 2)
+		}
 		select {
+		case <-settled:
+			continue
 		case <-ctx.Done():
 			runErr = ctx.Err()
 		case <-deadline.C:
@@ -219,8 +263,10 @@ func Run(ctx context.Context, ev Evaluator, labs []*lab.Lab, o Options) (*Report
 		p := plans[i]
 		lr := LabResult{ID: l.ID, Title: l.Title.In(o.Lang), Passed: true}
 		results := make([]*check.Result, len(p.items))
+		heldFor := make([]time.Duration, len(p.items))
 		for k, r := range last[i] {
 			results[p.index[k]] = &r
+			heldFor[p.index[k]] = held(i, k)
 		}
 		for j, it := range p.items {
 			cr := CheckResult{Step: it.Step.ID, ID: it.Check.ID, Kind: it.Check.KindName(), Title: it.Check.Title.In(o.Lang)}
@@ -234,6 +280,16 @@ func Run(ctx context.Context, ev Evaluator, labs []*lab.Lab, o Options) (*Report
 				switch r.Status {
 				case check.Pass:
 					cr.Status = Passed
+					if o.Timeout > 0 {
+						cr.HeldSeconds = heldFor[j].Seconds()
+						if heldFor[j] < o.Settle {
+							cr.Status = Failed
+							cr.Message = fmt.Sprintf("passes only since %.1fs ago: a check counts once it keeps passing for %s (%s)", heldFor[j].Seconds(), o.Settle, r.Message)
+							if o.Lang == "ko" {
+								cr.Message = fmt.Sprintf("%.1f초 전부터만 통과합니다: 검사는 %s 동안 계속 통과해야 인정됩니다 (%s)", heldFor[j].Seconds(), o.Settle, r.Message)
+							}
+						}
+					}
 				case check.Error:
 					cr.Status = Errored
 				default:

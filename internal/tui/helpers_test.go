@@ -178,6 +178,7 @@ func newHarness(t *testing.T, lang string, seed map[string]*progress.LabProgress
 	m := NewModel(ctx, Options{
 		Labs: testLabs(), Engine: eng, Progress: store, Lang: lang,
 		WorkDir: func(l *lab.Lab) string { return "/home/learner/kindlab/" + l.ID },
+		Settle:  time.Millisecond,
 	})
 	h := &harness{t: t, m: m, eng: eng, store: store}
 	h.run(m.Init())

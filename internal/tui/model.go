@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"github.com/kindlab/kindlab/internal/engine"
+
 	"context"
 	"strings"
 	"sync"
@@ -34,7 +36,9 @@ type deps struct {
 	workDir      func(*lab.Lab) string
 	writeFiles   func(*lab.Lab) error
 	solveTimeout time.Duration
-	namespace    string
+	// settle is how long a step's checks must keep passing before it is done.
+	settle    time.Duration
+	namespace string
 	// startup brings the cluster up; nil when the UI starts on a ready engine.
 	startup Startup
 	// reconnect, when not nil, opens a new session to the cluster when the old
@@ -80,6 +84,9 @@ func NewModel(ctx context.Context, o Options) Model {
 		solveTimeout: o.SolveTimeout, namespace: o.Namespace, startup: o.Startup, reconnect: o.Reconnect}
 	if d.solveTimeout <= 0 {
 		d.solveTimeout = 3 * time.Minute
+	}
+	if d.settle = o.Settle; d.settle == 0 {
+		d.settle = engine.Settle
 	}
 	lang := o.Lang
 	if lang != "ko" {

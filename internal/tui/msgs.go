@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"time"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/kindlab/kindlab/internal/check"
@@ -21,6 +23,13 @@ type progressMsg struct {
 type resultsMsg struct {
 	gen     int
 	results []check.Result
+}
+
+// settledMsg comes a settle time after the checks of the watch of generation
+// gen all passed at since: the step is done if they have passed ever since.
+type settledMsg struct {
+	gen   int
+	since time.Time
 }
 
 // openLabMsg asks the root to show a lab's step screen.

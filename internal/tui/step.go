@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"time"
+
 	"context"
 
 	"charm.land/bubbles/v2/key"
@@ -56,6 +58,9 @@ type stepModel struct {
 	// marking is the step whose "done" is being written, so a burst of passing
 	// results writes it once.
 	marking string
+	// passSince is when the checks of this watch last began to all pass (zero:
+	// they do not); the step is done when they keep passing for the settle time.
+	passSince time.Time
 
 	prompt       prompt
 	busy         busy
@@ -161,6 +166,8 @@ func (m stepModel) Update(msg tea.Msg) (stepModel, tea.Cmd) {
 		}
 	case resultsMsg:
 		m, cmd = m.onResults(msg)
+	case settledMsg:
+		m, cmd = m.onSettled(msg)
 	case labStartedMsg:
 		m, cmd = m.onStarted(msg)
 	case solvedMsg:
@@ -189,13 +196,37 @@ func (m stepModel) onResults(msg resultsMsg) (stepModel, tea.Cmd) {
 	m.results = msg.results
 	next := m.watch.next()
 	st := m.step()
-	if !engine.AllPass(msg.results) || m.progress().IsDone(st.ID) || m.marking == st.ID {
+	if !engine.AllPass(msg.results) {
+		m.passSince = time.Time{}
 		return m, next
 	}
-	// Every check passes: the step is done by itself, as `kindlab check` records it.
+	if m.progress().IsDone(st.ID) || m.marking == st.ID || !m.passSince.IsZero() {
+		return m, next
+	}
+	// Every check passes: the step is done by itself, as `kindlab check` records
+	// it, once they keep passing for the settle time.
+	since := time.Now()
+	m.passSince = since
+	gen := msg.gen
+	if m.d.settle < 0 {
+		m, cmd := m.onSettled(settledMsg{gen: gen, since: since})
+		return m, tea.Batch(next, cmd)
+	}
+	return m, tea.Batch(next, tea.Tick(m.d.settle, func(time.Time) tea.Msg { return settledMsg{gen: gen, since: since} }))
+}
+
+// onSettled records the step done when its checks have passed since msg.since.
+func (m stepModel) onSettled(msg settledMsg) (stepModel, tea.Cmd) {
+	if m.lab == nil || m.watch == nil || msg.gen != m.watch.gen || !m.passSince.Equal(msg.since) || !engine.AllPass(m.results) {
+		return m, nil
+	}
+	st := m.step()
+	if m.progress().IsDone(st.ID) || m.marking == st.ID {
+		return m, nil
+	}
 	m.marking = st.ID
 	id := st.ID
-	return m, tea.Batch(next, updateProgress(m.d.store, m.lab.ID, func(lp *progress.LabProgress) { lp.MarkDone(id) }))
+	return m, updateProgress(m.d.store, m.lab.ID, func(lp *progress.LabProgress) { lp.MarkDone(id) })
 }
 
 func (m stepModel) onKey(k tea.KeyPressMsg) (stepModel, tea.Cmd) {
@@ -267,7 +298,7 @@ func (m stepModel) watchStep() (stepModel, tea.Cmd) {
 	}
 	var cmd tea.Cmd
 	m.watch, cmd = startWatch(m.d.ctx, m.d.eng, m.watch, m.gen, m.step(), answers)
-	m.results = nil
+	m.results, m.passSince = nil, time.Time{}
 	return m, cmd
 }
 

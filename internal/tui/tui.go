@@ -32,6 +32,9 @@ type Options struct {
 	WriteFiles func(*lab.Lab) error
 	// SolveTimeout bounds the wait for the checks after a solution (default 3m).
 	SolveTimeout time.Duration
+	// Settle is how long a step's checks must keep passing before the step is
+	// done (0: engine.Settle; negative: at once).
+	Settle time.Duration
 	// Namespace the labs run in; fills {namespace} in instructions.
 	Namespace string
 	// Startup, when Engine is nil, brings the cluster up on the start-up screen

@@ -60,6 +60,30 @@ func TestStepMixedResults(t *testing.T) {
 	}
 }
 
+// A step is done only when its checks keep passing for the settle time: a
+// pass that fails again before it (a readiness that flaps) records nothing.
+func TestAFlappingPassDoesNotCompleteAStep(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "en", seed())
+	openDeployment(h)
+	all := []check.Result{pass("applied"), pass("revision-one"), pass("replicaset")}
+	deliver := func(rs ...check.Result) tea.Cmd {
+		m, cmd := h.m.Update(resultsMsg{gen: h.m.step.watch.gen, results: rs})
+		h.m = m.(Model)
+		return cmd
+	}
+	settle := deliver(all...)                                                   // passes: the settle time starts
+	deliver(pass("applied"), fail("revision-one", "1 of 3 pods ready"), all[2]) // flaps back before it ends
+	h.run(settle)
+	if lp := h.progress("deployment"); lp.IsDone("create-deployment") {
+		t.Fatal("a pass that did not hold for the settle time completed the step")
+	}
+	h.results(all...) // passes again, and holds
+	if lp := h.progress("deployment"); !lp.IsDone("create-deployment") {
+		t.Fatalf("checks that held for the settle time did not complete the step: %+v", lp)
+	}
+}
+
 func TestOpenRunsSetupOnlyForANewLab(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "en", seed())
