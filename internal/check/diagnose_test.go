@@ -205,7 +205,7 @@ func TestAFlappingReadinessIsNotReady(t *testing.T) {
 	pod := func(name string) *corev1.Pod {
 		p := readyPod(name, map[string]string{"app": "web"}, nil, "nginx:latest")
 		p.UID = types.UID("uid-" + name)
-		p.Spec.Containers[0].ReadinessProbe = &corev1.Probe{PeriodSeconds: 2, FailureThreshold: 2} // a 4s window
+		p.Spec.Containers[0].ReadinessProbe = &corev1.Probe{PeriodSeconds: 10, FailureThreshold: 3} // a 60s window
 		return p
 	}
 	c := &lab.Check{ID: "c", Pods: &lab.PodsCheck{Selector: "app=web", Count: ptr(1), Ready: true}}
@@ -215,7 +215,8 @@ func TestAFlappingReadinessIsNotReady(t *testing.T) {
 		want Status
 	}{
 		{"failed 1s ago", time.Second, Fail},
-		{"failed 10s ago", 10 * time.Second, Pass},
+		{"failed 45s ago", 45 * time.Second, Fail},
+		{"failed 61s ago", 61 * time.Second, Pass},
 	} {
 		p := pod("web-a")
 		e := newEval(t, "en", nil, p, warning("Pod", p.Name, p.UID, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 500", time.Now().Add(-tt.ago)))
@@ -223,7 +224,7 @@ func TestAFlappingReadinessIsNotReady(t *testing.T) {
 		if r.Status != tt.want {
 			t.Errorf("%s: %s %q %v", tt.name, r.Status, r.Message, r.Evidence)
 		}
-		if tt.want == Fail && !strings.Contains(strings.Join(r.Evidence, " "), "its readiness probe failed 1s ago") {
+		if tt.want == Fail && !strings.Contains(strings.Join(r.Evidence, " "), "its readiness probe failed "+tt.ago.String()+" ago") {
 			t.Errorf("%s: evidence %v does not say the probe failed", tt.name, r.Evidence)
 		}
 	}

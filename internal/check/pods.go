@@ -219,11 +219,16 @@ func podProblem(p *corev1.Pod) string {
 	return string(p.Status.Phase)
 }
 
-// flapping says that pod p, Ready now, failed its readiness probe within the
-// probe's own failure window (periodSeconds × failureThreshold): a readiness
-// that comes and goes is not counted as Ready until it stops failing. "" when
-// it did not (or has no readiness probe). The kubelet's event is what shows a
-// failure between two looks; the settle time catches faster flapping.
+// flapWindow is the least time a pod's readiness probe must not have failed for
+// the pod to count as Ready: a probe that flips every few seconds (Ready for 3,
+// not for 3) outlasts any settle time a learner would wait for, not this.
+const flapWindow = 30 * time.Second
+
+// flapping says that pod p, Ready now, failed its readiness probe within
+// flapWindow, or twice the probe's own failure window (periodSeconds ×
+// failureThreshold) if longer: a readiness that comes and goes is not counted
+// as Ready until it stops failing. "" when it did not (or has no readiness
+// probe). The kubelet's event is what shows a failure between two looks.
 func (e *Evaluator) flapping(p *corev1.Pod) string {
 	var window time.Duration
 	for _, c := range p.Spec.Containers {
@@ -235,7 +240,7 @@ func (e *Evaluator) flapping(p *corev1.Pod) string {
 			if threshold <= 0 {
 				threshold = 3
 			}
-			window = max(window, time.Duration(period*threshold)*time.Second)
+			window = max(window, flapWindow, 2*time.Duration(period*threshold)*time.Second)
 		}
 	}
 	if window == 0 {

@@ -314,6 +314,35 @@ spec:
       periodSeconds: 1
 `))
 		diagnosed("pod", "pod my-nginx-pod is not Ready — Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 404")
+		k.run("delete", "pod", "my-nginx-pod", "--wait=true", "--grace-period=0", "--force")
+
+		// A readiness that flaps (Ready for 3s, not for 3s) never passes the
+		// check, however often it is asked, nor records the step done.
+		k.run("apply", "-f", write("flap.yaml", `apiVersion: v1
+kind: Pod
+metadata:
+  name: my-nginx-pod
+spec:
+  containers:
+  - name: my-nginx-container
+    image: nginx:latest
+    readinessProbe:
+      exec:
+        command: ["sh", "-c", "test $(( $(date +%s) / 3 % 2 )) -eq 0"]
+      periodSeconds: 1
+      failureThreshold: 1
+`))
+		sawReady := false
+		for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(700 * time.Millisecond) {
+			code, out, _ := kl.run("check", "pod")
+			if code != 1 || strings.Contains(out, "✓ create-pod") {
+				t.Fatalf("a flapping readiness passed the pod step (exit %d):\n%s", code, out)
+			}
+			sawReady = sawReady || strings.Contains(out, "is Ready, but its readiness probe failed")
+		}
+		if !sawReady {
+			t.Errorf("in 20s the flapping pod was never seen Ready and refused for its probe's failures")
+		}
 
 		// A Service whose selector has a typo: the pod that comes closest.
 		k.run("run", "hostname-a", "--image=alicek106/rr-test:echo-hostname", "--labels=app=webserver")
