@@ -42,6 +42,7 @@ test-e2e: setup
 test: test-unit test-e2e
 
 bench: setup
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/check/ ./internal/tui/
 	$(SUDO) $(GO) test -tags e2e -run '^$$' -bench . -benchtime 3x -timeout 60m ./internal/e2e/...
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2

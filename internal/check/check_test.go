@@ -103,7 +103,7 @@ func (f *fakeCluster) Logs(_ context.Context, pod, container string, previous bo
 }
 func (f *fakeCluster) HostPort() int { return 31000 }
 
-func newEval(t *testing.T, lang string, fc *fakeCluster, objs ...runtime.Object) *Evaluator {
+func newEval(t testing.TB, lang string, fc *fakeCluster, objs ...runtime.Object) *Evaluator {
 	t.Helper()
 	cs := fake.NewClientset(objs...)
 	st := NewStore(cs, ns)
