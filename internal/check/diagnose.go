@@ -152,8 +152,16 @@ func editDistance(a, b string, limit int) int {
 
 func (e *Evaluator) diagnosePods(ctx context.Context, c *lab.PodsCheck) string {
 	if c.Name != "" {
+		if d := e.missing("Pod", c.Name); d != "" {
+			return d
+		}
+		if p, _ := e.Store.Pod(c.Name); p != nil && c.Selector != "" {
+			if sel, err := labels.Parse(c.Selector); err == nil && !sel.Matches(labels.Set(p.Labels)) {
+				return e.podLabelMiss(p, sel)
+			}
+		}
 		if !c.Ready {
-			return e.missing("Pod", c.Name)
+			return ""
 		}
 		return e.diagnosePod(ctx, c.Name)
 	}
@@ -172,11 +180,15 @@ func (e *Evaluator) diagnosePods(ctx context.Context, c *lab.PodsCheck) string {
 		}
 		return ""
 	}
-	if !c.Ready {
-		// Counted whatever their state: what keeps them from running is beside the point.
-		return ""
+	if c.Ready {
+		if t := e.podsTrouble(ctx, pods); t != "" {
+			return t
+		}
 	}
-	return e.podsTrouble(ctx, pods)
+	if c.Count != nil {
+		return e.replicasMiss(pods, *c.Count)
+	}
+	return ""
 }
 
 // equalities are the key=value requirements of sel (what a nearest pod is
@@ -226,6 +238,41 @@ func (e *Evaluator) labelMiss(sel string, want map[string]string) string {
 	}
 	return e.msg().f("selector %s matches no pod — closest: pod %s (%s)", "셀렉터 %s 에 맞는 포드가 없습니다 — 가장 가까운 포드 %s (%s)",
 		sel, closest.Name, strings.Join(diffs, ", "))
+}
+
+// podLabelMiss says how the labels of pod p differ from what sel wants.
+func (e *Evaluator) podLabelMiss(p *corev1.Pod, sel labels.Selector) string {
+	want := equalities(sel)
+	var diffs []string
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if got, ok := p.Labels[k]; !ok {
+			diffs = append(diffs, e.msg().f("%s=%s wanted, no %s label", "%s=%s 이어야 하는데 %s 라벨이 없음", k, want[k], k))
+		} else if got != want[k] {
+			diffs = append(diffs, e.msg().f("%s=%s wanted, %s=%s found", "%s=%s 이어야 하는데 %s=%s", k, want[k], k, got))
+		}
+	}
+	if len(diffs) == 0 {
+		return e.msg().f("pod %s does not match selector %s", "포드 %s 이(가) 셀렉터 %s 에 맞지 않습니다", p.Name, sel.String())
+	}
+	return e.msg().f("pod %s does not match selector %s (%s)", "포드 %s 이(가) 셀렉터 %s 에 맞지 않습니다 (%s)", p.Name, sel.String(), strings.Join(diffs, ", "))
+}
+
+// replicasMiss explains a count of pods that differs from want when the pods
+// belong to one ReplicaSet: how many replicas it asks for (spec.replicas).
+func (e *Evaluator) replicasMiss(pods []*corev1.Pod, want int) string {
+	owner := ""
+	for _, p := range pods {
+		o := metav1.GetControllerOf(p)
+		if o == nil || o.Kind != "ReplicaSet" || owner != "" && o.Name != owner {
+			return ""
+		}
+		owner = o.Name
+	}
+	rs, err := e.Store.ReplicaSet(owner)
+	if err != nil || rs == nil || int(replicas(rs.Spec.Replicas)) == want {
+		return ""
+	}
+	return e.msg().f("ReplicaSet %s asks for %d replicas (spec.replicas); the check counts %d", "레플리카셋 %s 의 replicas 는 %d 입니다 (spec.replicas); 검사는 %d 개를 셉니다", rs.Name, replicas(rs.Spec.Replicas), want)
 }
 
 func (e *Evaluator) diagnosePod(ctx context.Context, name string) string {
@@ -500,6 +547,12 @@ func (e *Evaluator) diagnoseReplicaSet(ctx context.Context, c *lab.ReplicaSetChe
 	if rs == nil {
 		return e.missing("ReplicaSet", c.Name)
 	}
+	if c.Selector != "" {
+		want, _ := labels.Parse(c.Selector)
+		if got, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector); err == nil && got.String() != want.String() {
+			return e.msg().f("a ReplicaSet's selector cannot change (kubectl apply says \"field is immutable\"): delete ReplicaSet %s, then apply the new file", "레플리카셋의 셀렉터는 바꿀 수 없습니다 (kubectl apply 가 \"field is immutable\" 이라고 합니다): 레플리카셋 %s 을(를) 지우고 새 파일을 apply 하세요", rs.Name)
+		}
+	}
 	if t := e.replicaSetFailure(rs); t != "" {
 		return t
 	}
@@ -517,10 +570,39 @@ func (e *Evaluator) diagnoseService(c *lab.ServiceCheck) string {
 				return h
 			}
 		}
-		return e.missing("Service", c.Name)
+		if s == nil {
+			return e.missing("Service", c.Name)
+		}
 	}
 	if c.LoadBalancerAddress && lbAddress(s) == "" && s.Spec.Type == corev1.ServiceTypeLoadBalancer {
 		return e.loadBalancerState(s)
+	}
+	return e.serviceFieldMiss(c, s)
+}
+
+// serviceFieldMiss explains what a Service field that differs from the check
+// changes: what the Service does with the value it has.
+func (e *Evaluator) serviceFieldMiss(c *lab.ServiceCheck, s *corev1.Service) string {
+	switch {
+	case c.Type != "" && string(s.Spec.Type) != c.Type:
+		switch s.Spec.Type {
+		case corev1.ServiceTypeClusterIP:
+			return e.msg().f("a ClusterIP Service is reached only from inside the cluster; set type: %s", "ClusterIP 서비스는 클러스터 안에서만 접근할 수 있습니다; type: %s 로 바꾸세요", c.Type)
+		case corev1.ServiceTypeNodePort:
+			return e.msg().f("a NodePort Service opens a port on every node but gets no EXTERNAL-IP; set type: %s", "NodePort 서비스는 모든 노드에 포트를 열지만 EXTERNAL-IP 는 받지 않습니다; type: %s 로 바꾸세요", c.Type)
+		case corev1.ServiceTypeLoadBalancer:
+			return e.msg().f("a LoadBalancer Service asks a load balancer for an address; set type: %s", "LoadBalancer 서비스는 로드 밸런서에 주소를 요청합니다; type: %s 로 바꾸세요", c.Type)
+		case corev1.ServiceTypeExternalName:
+			return e.msg().f("an ExternalName Service is only a DNS name (a CNAME); set type: %s", "ExternalName 서비스는 DNS 이름(CNAME)일 뿐입니다; type: %s 로 바꾸세요", c.Type)
+		}
+	case c.NodePort == hostNodePort && servicePort(s).NodePort != c.NodePort:
+		return e.msg().f("nodePort %d is open on every node, but only nodePort %d is mapped to this machine's 127.0.0.1", "nodePort %d 은(는) 모든 노드에 열리지만, 이 컴퓨터의 127.0.0.1 에 연결된 것은 nodePort %d 뿐입니다", servicePort(s).NodePort, hostNodePort)
+	case c.SessionAffinity != "" && string(s.Spec.SessionAffinity) != c.SessionAffinity:
+		return e.msg().f("with sessionAffinity %s each request may reach another pod; ClientIP sends one client to one pod", "sessionAffinity %s 이면 요청마다 다른 포드로 갈 수 있습니다; ClientIP 는 한 클라이언트를 한 포드로 보냅니다", valueOrNone(string(s.Spec.SessionAffinity)))
+	case c.ExternalTrafficPolicy != "" && string(s.Spec.ExternalTrafficPolicy) != c.ExternalTrafficPolicy:
+		return e.msg().f("with externalTrafficPolicy %s every node forwards to any pod, and the pod sees a node's address instead of the client's", "externalTrafficPolicy %s 이면 모든 노드가 아무 포드로나 전달하고, 포드는 클라이언트 대신 노드의 주소를 봅니다", valueOrNone(string(s.Spec.ExternalTrafficPolicy)))
+	case c.ExternalName != "" && s.Spec.ExternalName != c.ExternalName:
+		return e.msg().f("the Service's DNS name is a CNAME for externalName %q: clients are sent there", "서비스의 DNS 이름은 externalName %q 의 CNAME 입니다: 클라이언트는 그곳으로 갑니다", s.Spec.ExternalName)
 	}
 	return ""
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,8 +79,33 @@ func newLabsCommand(g *Globals, s Streams) *cobra.Command {
 		},
 	}
 	addOutputFlag(cmd, &output)
-	cmd.AddCommand(newLabsLintCommand(s))
+	cmd.AddCommand(newLabsLintCommand(s), newLabsSelftestCommand(g, s))
 	return cmd
+}
+
+// loadPack loads the labs built into kindlab, or the lab pack in dir (labs/
+// and manifests/); done releases the pack's files. A pack that cannot be
+// opened is an *ExitError (cannot); anything else is the lab files' problems.
+func loadPack(dir string) (set *lab.Set, done func(), err error) {
+	if dir == "" {
+		set, err = lab.Load(labs.FS, manifests.FS)
+		return set, func() {}, err
+	}
+	labsFS, labsDir, err := lab.PackFS(filepath.Join(dir, "labs"))
+	if err != nil {
+		return nil, nil, cannot(fmt.Errorf("--dir: %w", err))
+	}
+	manFS, manDir, err := lab.PackFS(filepath.Join(dir, "manifests"))
+	if err != nil {
+		labsDir.Close()
+		return nil, nil, cannot(fmt.Errorf("--dir: %w", err))
+	}
+	done = func() { labsDir.Close(); manDir.Close() }
+	if set, err = lab.Load(labsFS, manFS); err != nil {
+		done()
+		return nil, nil, err
+	}
+	return set, done, nil
 }
 
 func newLabsLintCommand(s Streams) *cobra.Command {
@@ -92,35 +116,24 @@ func newLabsLintCommand(s Streams) *cobra.Command {
 		Long:  "lint loads the labs built into kindlab, or a lab pack on disk with --dir (holding labs/ and manifests/), and reports every problem with its file and line.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var labsFS, manFS fs.FS = labs.FS, manifests.FS
-			var set *lab.Set
-			var err error
-			if dir != "" {
-				var labsDir, manDir io.Closer
-				if labsFS, labsDir, err = lab.PackFS(filepath.Join(dir, "labs")); err != nil {
-					return cannot(fmt.Errorf("--dir: %w", err))
-				}
-				defer labsDir.Close()
-				if manFS, manDir, err = lab.PackFS(filepath.Join(dir, "manifests")); err != nil {
-					return cannot(fmt.Errorf("--dir: %w", err))
-				}
-				defer manDir.Close()
-				set, err = lab.Load(labsFS, manFS)
-			} else {
-				set, err = lab.Load(labsFS, manFS)
-			}
+			set, done, err := loadPack(dir)
 			if err != nil {
+				if exit := (*ExitError)(nil); errors.As(err, &exit) {
+					return err
+				}
 				fmt.Fprintln(s.Out, err)
 				return &ExitError{Code: ExitFail, Err: errors.New("lab files have problems")}
 			}
-			steps, checks := 0, 0
+			defer done()
+			steps, checks, misses := 0, 0, 0
 			for _, l := range set.Labs {
 				steps += len(l.Steps)
 				for _, st := range l.Steps {
 					checks += len(st.Checks)
+					misses += len(st.NearMisses)
 				}
 			}
-			fmt.Fprintf(s.Out, "%d labs, %d steps, %d checks: all valid\n", len(set.Labs), steps, checks)
+			fmt.Fprintf(s.Out, "%d labs, %d steps, %d checks, %d near-misses: all valid\n", len(set.Labs), steps, checks, misses)
 			return nil
 		},
 	}

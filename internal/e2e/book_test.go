@@ -244,7 +244,7 @@ func TestTheBookWordForWord(t *testing.T) {
 		registryIsRepaired(t, ctx, cli{t: t, bin: bin, state: t.TempDir(), base: []string{"--cluster", name}})
 	})
 
-	t.Run("a failing check says why, from the cluster's state", func(t *testing.T) {
+	t.Run("a failing check says why from the cluster's state", func(t *testing.T) {
 		k.t = t
 		const ns = "offline-miss"
 		k.run("create", "namespace", ns)
@@ -282,8 +282,14 @@ func TestTheBookWordForWord(t *testing.T) {
 			})
 			t.Logf("kindlab check %s:\n%s", lab, out)
 		}
+		// kubectl -f splits its argument at commas: a file's path has none.
+		files, err := os.MkdirTemp("", "kindlab-e2e-files")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(files)
 		write := func(name, body string) string {
-			p := filepath.Join(t.TempDir(), name)
+			p := filepath.Join(files, name)
 			if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -37,6 +37,8 @@ func (s *Session) Run(ctx context.Context, l *lab.Lab, st *lab.Step, a lab.Actio
 	switch {
 	case a.Apply != "":
 		return s.apply(ctx, l, a.Apply)
+	case a.Manifest != "":
+		return s.applyData(ctx, "a written-out manifest", []byte(a.Manifest))
 	case a.Delete != nil:
 		return s.delete(ctx, *a.Delete, nil)
 	case a.SetImage != nil:
@@ -77,6 +79,11 @@ func (s *Session) apply(ctx context.Context, l *lab.Lab, file string) error {
 	if err != nil {
 		return err
 	}
+	return s.applyData(ctx, file, data)
+}
+
+// applyData applies the manifest data (named file in errors) as apply does.
+func (s *Session) applyData(ctx context.Context, file string, data []byte) error {
 	for _, doc := range strings.Split(string(data), "\n---") {
 		if strings.TrimSpace(doc) == "" {
 			continue

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kindlab/kindlab/internal/check"
 	"github.com/kindlab/kindlab/internal/lab"
@@ -55,4 +58,44 @@ func (s *Session) Reset(ctx context.Context, l *lab.Lab) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Objects names, sorted, what a learner sees of the namespace with `kubectl get
+// all`: its pods (but those being deleted), ReplicaSets, Deployments and
+// Services, as kind/name.
+func (s *Session) Objects(ctx context.Context) ([]string, error) {
+	ns := s.target.Namespace
+	var out []string
+	pods, err := s.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil {
+			out = append(out, "pod/"+p.Name)
+		}
+	}
+	rss, err := s.cs.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rss.Items {
+		out = append(out, "replicaset/"+r.Name)
+	}
+	ds, err := s.cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range ds.Items {
+		out = append(out, "deployment/"+d.Name)
+	}
+	svcs, err := s.cs.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range svcs.Items {
+		out = append(out, "service/"+v.Name)
+	}
+	slices.Sort(out)
+	return out, nil
 }

@@ -293,6 +293,66 @@ func (v *validator) lab(l *Lab) {
 		for j, a := range s.Solution.Actions {
 			v.action(append(append([]any{}, p...), "solution", "actions", j), a, files, checkIDs)
 		}
+		nearIDs := map[string]bool{}
+		for j, nm := range s.NearMisses {
+			np := append(append([]any{}, p...), "nearMisses", j)
+			if !idRE.MatchString(nm.ID) || nearIDs[nm.ID] {
+				v.add(append(np, "id"), "near-miss id %q must be lower-case letters, digits and dashes, once in a step", nm.ID)
+			}
+			nearIDs[nm.ID] = true
+			v.text(append(np, "what"), nm.What, "near-miss what")
+			switch c := checkIDs[nm.Fails]; {
+			case c == nil:
+				v.add(append(np, "fails"), "near-miss %q: fails %q is no check of step %q", nm.ID, nm.Fails, s.ID)
+			case c.Answer != nil:
+				v.add(append(np, "fails"), "near-miss %q: fails %q is a question; a near-miss is caught by a check of the cluster", nm.ID, nm.Fails)
+			}
+			if strings.TrimSpace(nm.Diagnosis) == "" {
+				v.add(append(np, "diagnosis"), "near-miss %q: say what the diagnosis must say", nm.ID)
+			}
+			if len(nm.Actions) == 0 {
+				v.add(append(np, "actions"), "near-miss %q has no actions", nm.ID)
+			}
+			for k, a := range nm.Actions {
+				v.nearMissAction(append(append([]any{}, np...), "actions", k), a, files, checkIDs)
+			}
+			for k, a := range nm.Undo {
+				v.nearMissAction(append(append([]any{}, np...), "undo", k), a, files, checkIDs)
+			}
+		}
+	}
+}
+
+// nearMissAction is an action of a near-miss: what a learner does to the
+// cluster, so no answer or wait.
+func (v *validator) nearMissAction(p []any, a Action, files map[string]bool, checks map[string]*Check) {
+	if a.Answer != nil || len(a.Wait) > 0 {
+		v.add(p, "a near-miss changes the cluster: answer and wait are not near-miss actions")
+		return
+	}
+	v.action(p, a, files, checks)
+}
+
+// manifest checks a written-out manifest: YAML documents, each an object of a
+// lab kind with a name.
+func (v *validator) manifest(p []any, m string) {
+	for _, doc := range strings.Split(m, "\n---") {
+		if strings.TrimSpace(doc) == "" {
+			continue
+		}
+		var o struct {
+			Kind     string `yaml:"kind"`
+			Metadata struct {
+				Name string `yaml:"name"`
+			} `yaml:"metadata"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
+			v.add(p, "manifest: %v", err)
+			continue
+		}
+		if !objectKinds[o.Kind] || o.Metadata.Name == "" {
+			v.add(p, "manifest: each object needs a kind (Pod, ReplicaSet, Deployment, Service) and metadata.name")
+		}
 	}
 }
 
@@ -328,6 +388,7 @@ func (v *validator) action(p []any, a Action, files map[string]bool, checks map[
 		}
 	}
 	count(a.Apply != "")
+	count(a.Manifest != "")
 	count(a.Delete != nil)
 	count(a.SetImage != nil)
 	count(a.RolloutUndo != nil)
@@ -336,7 +397,7 @@ func (v *validator) action(p []any, a Action, files map[string]bool, checks map[
 	count(a.Answer != nil)
 	count(len(a.Wait) > 0)
 	if n != 1 {
-		v.add(p, "an action sets exactly one of apply, delete, setImage, rolloutUndo, scale, removeLabel, answer, wait (found %d)", n)
+		v.add(p, "an action sets exactly one of apply, manifest, delete, setImage, rolloutUndo, scale, removeLabel, answer, wait (found %d)", n)
 		return
 	}
 	switch {
@@ -344,6 +405,8 @@ func (v *validator) action(p []any, a Action, files map[string]bool, checks map[
 		if !files[a.Apply] {
 			v.add(p, "apply %q: not in the lab's files", a.Apply)
 		}
+	case a.Manifest != "":
+		v.manifest(p, a.Manifest)
 	case a.Delete != nil:
 		v.ref(p, *a.Delete)
 	case a.SetImage != nil:

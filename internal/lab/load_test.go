@@ -261,3 +261,65 @@ func TestShippedManifestsDecode(t *testing.T) {
 		}
 	}
 }
+
+// Every lab of the chapter but the questions-only components lab declares the
+// near-misses its checks must catch (`kindlab labs selftest` proves them).
+func TestShippedLabsDeclareNearMisses(t *testing.T) {
+	t.Parallel()
+	set, err := Load(labs.FS, manifests.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range set.Labs {
+		n := 0
+		for _, st := range l.Steps {
+			n += len(st.NearMisses)
+		}
+		if n == 0 && l.ID != "components" {
+			t.Errorf("lab %s declares no near-miss", l.ID)
+		}
+	}
+}
+
+// A near-miss names a check of its step that is not a question, what its
+// diagnosis says, and actions that change the cluster; a written-out manifest
+// must be objects of lab kinds.
+func TestNearMissDeclarationsAreChecked(t *testing.T) {
+	t.Parallel()
+	good := strings.Replace(goodLab, "    solution:", `    nearMisses:
+      - id: typo
+        what: {ko: 오타, en: a typo}
+        actions:
+          - manifest: |
+              apiVersion: v1
+              kind: Pod
+              metadata: {name: q}
+        fails: exists
+        diagnosis: "there is a Pod q"
+        undo:
+          - delete: {kind: Pod, name: q}
+    solution:`, 1)
+	if _, err := Parse("labs/demo/lab.yaml", []byte(good)); err != nil {
+		t.Fatalf("a good near-miss: %v", err)
+	}
+	bad := strings.NewReplacer(
+		"fails: exists", "fails: nothing",
+		`diagnosis: "there is a Pod q"`, `diagnosis: ""`,
+		"kind: Pod\n", "kind: Widget\n",
+		"undo:\n          - delete: {kind: Pod, name: q}", "undo:\n          - wait: [exists]",
+	).Replace(good)
+	_, err := Parse("labs/demo/lab.yaml", []byte(bad))
+	if err == nil {
+		t.Fatal("no error for broken near-misses")
+	}
+	for _, want := range []string{
+		`fails "nothing" is no check of step "one"`,
+		`near-miss "typo": say what the diagnosis must say`,
+		"manifest: each object needs a kind (Pod, ReplicaSet, Deployment, Service) and metadata.name",
+		"answer and wait are not near-miss actions",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%s", want, err)
+		}
+	}
+}

@@ -70,6 +70,26 @@ type Step struct {
 	// Hints get more specific: the n-th failure shows the n-th hint.
 	Hints    []Text   `yaml:"hints"`
 	Solution Solution `yaml:"solution"`
+	// NearMisses are almost-right attempts at the step that its checks must
+	// catch: `kindlab labs selftest` makes each from the step's start state and
+	// expects its check to fail with a diagnosis.
+	NearMisses []NearMiss `yaml:"nearMisses,omitempty"`
+}
+
+// NearMiss is a learner's almost-right attempt at a step (a label with a typo,
+// replicas off by one, the wrong Service type, no --record).
+type NearMiss struct {
+	ID string `yaml:"id"`
+	// What the learner did, in words.
+	What Text `yaml:"what"`
+	// Actions make the attempt from the step's start state.
+	Actions []Action `yaml:"actions"`
+	// Fails is the id of the step's check that must fail.
+	Fails string `yaml:"fails"`
+	// Diagnosis is what the failing check's diagnosis must say (in English).
+	Diagnosis string `yaml:"diagnosis"`
+	// Undo removes what the attempt left that the solution would not replace.
+	Undo []Action `yaml:"undo,omitempty"`
 }
 
 // Solution is the reference solution: the commands shown to the learner and the
@@ -94,6 +114,9 @@ type ObjectRef struct {
 type Action struct {
 	// Apply a manifest file of the lab (server-side, as kubectl apply would).
 	Apply string `yaml:"apply,omitempty"`
+	// Manifest is a manifest written out, applied as Apply applies a file: a
+	// near-miss's own version of a lab file.
+	Manifest string `yaml:"manifest,omitempty"`
 	// Delete objects and wait until they are gone.
 	Delete *ObjectRef `yaml:"delete,omitempty"`
 	// SetImage is `kubectl set image deployment NAME CONTAINER=IMAGE --record`.
