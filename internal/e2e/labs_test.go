@@ -4,19 +4,17 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/kindlab/kindlab/internal/check"
-	"github.com/kindlab/kindlab/internal/engine"
-	"github.com/kindlab/kindlab/internal/kube"
 	"github.com/kindlab/kindlab/internal/lab"
+	"github.com/kindlab/kindlab/internal/selftest"
 	"github.com/kindlab/kindlab/labs"
 	"github.com/kindlab/kindlab/manifests"
 )
@@ -35,13 +33,16 @@ func onlyLabs(id string) bool {
 	return false
 }
 
-// TestEveryLabCheckFailsBeforeAndPassesAfter walks the whole chapter on a real
+// TestEveryLabCheckFailsBeforeAndPassesAfter proves the chapter on a real
 // cluster of three nodes (KINDLAB_E2E_NODES to change it; the book's own walk,
 // grading and the UI run on one), after proving its pod network across the
-// nodes: for every lab and step, right after the step's setup every check FAILS,
-// and after the reference solution every check PASSES. After each lab, a reset
-// leaves the namespace as a new cluster has it. KINDLAB_E2E_ROUNDS repeats the
-// chapter (default 1) to catch flakes.
+// nodes, with the real binary's `kindlab labs selftest`: for every lab and step,
+// right after the step's setup every check FAILS; each near-miss the step
+// declares fails its check with its diagnosis; after the reference solution
+// every check PASSES and holds; each lab's reset leaves the namespace as it
+// found it. KINDLAB_E2E_ROUNDS repeats the chapter (default 1) to catch flakes;
+// KINDLAB_E2E_LABS names some labs. Then selftest must find the one problem of
+// a pack on disk whose near-miss its check cannot catch.
 func TestEveryLabCheckFailsBeforeAndPassesAfter(t *testing.T) {
 	rounds := 1
 	if v, err := strconv.Atoi(os.Getenv("KINDLAB_E2E_ROUNDS")); err == nil && v > 0 {
@@ -64,86 +65,64 @@ func TestEveryLabCheckFailsBeforeAndPassesAfter(t *testing.T) {
 	if nodes > 1 {
 		t.Run(fmt.Sprintf("network across %d nodes", nodes), func(t *testing.T) { networkAcrossNodes(t, ctx, cfg, cs) })
 	}
-	sess, err := engine.Open(ctx, set, engine.Target{
-		Config: cfg, Namespace: "default", HostPort: m.HostPort(ctx, name),
-		NodeAddress: func(ctx context.Context) (string, error) { return m.NodeAddress(ctx, name) },
-	}, "en")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	baseline := namespaceObjects(t, ctx, sess)
-
-	for round := 1; round <= rounds; round++ {
-		for _, l := range set.Labs {
-			if !onlyLabs(l.ID) {
-				continue
-			}
-			t.Run(fmt.Sprintf("round%d/%s", round, l.ID), func(t *testing.T) {
-				answers := map[string]string{} // the lab's, as its solutions record them
-				start := time.Now()
-				for i := range l.Steps {
-					st := &l.Steps[i]
-					if err := sess.Setup(ctx, l, st); err != nil {
-						t.Fatalf("%s: %v", st.ID, err)
-					}
-					// The watch cache may lag setup by a moment; a lagging cache still shows
-					// the previous step's end state, where this step's checks fail too.
-					for _, r := range sess.Evaluate(ctx, st, answers) {
-						if r.Status != check.Fail {
-							t.Errorf("%s/%s: check %s is %s before the solution, want fail: %s", l.ID, st.ID, r.Check, r.Status, r.Message)
-						}
-					}
-					rs, got, err := sess.Solve(ctx, l, st, answers, 3*time.Minute)
-					answers = got
-					if err != nil {
-						var lines []string
-						for _, r := range rs {
-							if r.Status != check.Pass {
-								lines = append(lines, fmt.Sprintf("%s: %s %s %v", r.Check, r.Status, r.Message, r.Evidence))
-							}
-						}
-						t.Fatalf("%s/%s: %v\n  %s", l.ID, st.ID, err, strings.Join(lines, "\n  "))
-					}
-				}
-				solved := time.Since(start)
-				resetStart := time.Now()
-				if err := sess.Reset(ctx, l); err != nil {
-					t.Fatalf("reset: %v", err)
-				}
-				t.Logf("%s: solved in %s, reset in %s", l.ID, solved.Round(100*time.Millisecond), time.Since(resetStart).Round(100*time.Millisecond))
-				if got := namespaceObjects(t, ctx, sess); got != baseline {
-					t.Errorf("after reset the namespace holds\n  %s\nwant as fresh:\n  %s", got, baseline)
-				}
-			})
+	k := cli{t: t, bin: buildKindlab(t), state: t.TempDir(), base: []string{"--cluster", name}}
+	args := []string{"labs", "selftest", "-o", "json"}
+	for _, l := range set.Labs {
+		if onlyLabs(l.ID) && os.Getenv("KINDLAB_E2E_LABS") != "" {
+			args = append(args, l.ID)
 		}
 	}
-}
+	for round := 1; round <= rounds; round++ {
+		t.Run(fmt.Sprintf("round%d", round), func(t *testing.T) {
+			k.t = t
+			code, out, errOut := k.run(args...)
+			t.Logf("kindlab labs selftest:\n%s", errOut)
+			var rep selftest.Report
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatalf("selftest's JSON (exit %d): %v\n%s", code, err, out)
+			}
+			misses := 0
+			for _, l := range rep.Labs {
+				t.Logf("%s: %.1fs", l.ID, l.Seconds)
+				for _, p := range l.Problems {
+					t.Errorf("%s: %s", l.ID, p)
+				}
+				for _, st := range l.Steps {
+					for _, p := range st.Problems {
+						t.Errorf("%s/%s: %s", l.ID, st.ID, p)
+					}
+					for _, nm := range st.NearMisses {
+						misses++
+						if !nm.Passed {
+							t.Errorf("%s/%s near-miss %s: %s", l.ID, st.ID, nm.ID, nm.Problem)
+						}
+					}
+				}
+			}
+			if code != 0 || !rep.Passed {
+				t.Fatalf("selftest exit %d, passed %v", code, rep.Passed)
+			}
+			if want := len(args) - 4; want > 0 && len(rep.Labs) != want || want == 0 && len(rep.Labs) != len(set.Labs) {
+				t.Errorf("selftest ran %d labs", len(rep.Labs))
+			}
+			t.Logf("the chapter: %d labs, %d near-misses, all hold in %.1fs", len(rep.Labs), misses, rep.Seconds)
+		})
+	}
+	k.t = t
 
-// namespaceObjects lists what a learner could see with kubectl get all.
-func namespaceObjects(t *testing.T, ctx context.Context, sess *engine.Session) string {
-	t.Helper()
-	cs := sess.Client()
-	ns := sess.Namespace()
-	var out []string
-	pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	// A pack whose near-miss its check cannot catch: selftest says which, exits 1.
+	pack, err := filepath.Abs("../../testdata/selftest-pack")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range pods.Items {
-		out = append(out, "pod/"+p.Name+" "+kube.PodProblem(&p))
+	code, out, _ := k.run("labs", "selftest", "--dir", pack, "-o", "json")
+	var rep selftest.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 || rep.Passed || len(rep.Labs) != 1 || len(rep.Labs[0].Steps) != 1 {
+		t.Fatalf("selftest of a pack with an uncaught near-miss: exit %d, %v\n%s", code, err, out)
 	}
-	rss, _ := cs.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
-	for _, r := range rss.Items {
-		out = append(out, "rs/"+r.Name)
+	st := rep.Labs[0].Steps[0]
+	if len(st.Problems) != 0 || len(st.NearMisses) != 2 || !st.NearMisses[0].Passed || st.NearMisses[1].Passed ||
+		!strings.Contains(st.NearMisses[1].Problem, "passes the check") {
+		t.Errorf("selftest of the pack: %+v", st)
 	}
-	ds, _ := cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
-	for _, d := range ds.Items {
-		out = append(out, "deploy/"+d.Name)
-	}
-	svcs, _ := cs.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
-	for _, s := range svcs.Items {
-		out = append(out, "svc/"+s.Name)
-	}
-	return strings.Join(out, ", ")
 }

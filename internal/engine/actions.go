@@ -9,12 +9,16 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kindlab/kindlab/internal/kube"
@@ -114,14 +118,49 @@ func (s *Session) applyData(ctx context.Context, file string, data []byte) error
 		ri := s.dyn.Resource(gvr).Namespace(s.target.Namespace)
 		_, err = ri.Create(ctx, u, metav1.CreateOptions{FieldManager: "kubectl-client-side-apply"})
 		if apierrors.IsAlreadyExists(err) {
-			patch, _ := json.Marshal(u.Object)
-			_, err = ri.Patch(ctx, u.GetName(), types.MergePatchType, patch, metav1.PatchOptions{FieldManager: "kubectl-client-side-apply"})
+			err = s.applyPatch(ctx, ri, u)
 		}
 		if err != nil {
 			return fmt.Errorf("apply %s (%s %s): %w", file, u.GetKind(), u.GetName(), err)
 		}
 	}
 	return nil
+}
+
+// typed are the Go types of the kinds a lab applies: a strategic merge patch
+// reads from them how each list merges (containers by name, ports by port).
+var typed = map[string]any{"Pod": &corev1.Pod{}, "Service": &corev1.Service{}, "ReplicaSet": &appsv1.ReplicaSet{}, "Deployment": &appsv1.Deployment{}}
+
+// applyPatch updates an existing object to the manifest u the way `kubectl
+// apply` does: a three-way strategic merge of the configuration applied last
+// (its annotation), the new one and the live object. Only what the manifest
+// changed is sent, so applying a pod's file again is a no-op rather than a
+// replaced container list the API server refuses; a field the new manifest
+// dropped is removed.
+func (s *Session) applyPatch(ctx context.Context, ri dynamic.ResourceInterface, u *unstructured.Unstructured) error {
+	live, err := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	current, err := json.Marshal(live.Object)
+	if err != nil {
+		return err
+	}
+	modified, err := json.Marshal(u.Object)
+	if err != nil {
+		return err
+	}
+	meta, err := strategicpatch.NewPatchMetaFromStruct(typed[u.GetKind()])
+	if err != nil {
+		return err
+	}
+	original := []byte(live.GetAnnotations()[lastApplied])
+	patch, err := strategicpatch.CreateThreeWayMergePatch(original, modified, current, meta, true)
+	if err != nil {
+		return err
+	}
+	_, err = ri.Patch(ctx, u.GetName(), types.StrategicMergePatchType, patch, metav1.PatchOptions{FieldManager: "kubectl-client-side-apply"})
+	return err
 }
 
 // delete removes the objects ref names and waits until they are gone. grace, if
@@ -168,7 +207,13 @@ func (s *Session) delete(ctx context.Context, ref lab.ObjectRef, grace *int64) e
 	})
 }
 
+// setImage does what `kubectl set image` does; a Deployment the controller
+// wrote meanwhile (a conflict) is read again and changed again, as kubectl does.
 func (s *Session) setImage(ctx context.Context, a *lab.SetImage) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error { return s.setImageOnce(ctx, a) })
+}
+
+func (s *Session) setImageOnce(ctx context.Context, a *lab.SetImage) error {
 	d, err := s.cs.AppsV1().Deployments(s.target.Namespace).Get(ctx, a.Deployment, metav1.GetOptions{})
 	if err != nil {
 		return err
@@ -196,6 +241,10 @@ func (s *Session) setImage(ctx context.Context, a *lab.SetImage) error {
 // rolloutUndo does what `kubectl rollout undo --to-revision=N` does: it copies the
 // pod template of the ReplicaSet of revision N back into the Deployment.
 func (s *Session) rolloutUndo(ctx context.Context, a *lab.RolloutUndo) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error { return s.rolloutUndoOnce(ctx, a) })
+}
+
+func (s *Session) rolloutUndoOnce(ctx context.Context, a *lab.RolloutUndo) error {
 	d, err := s.cs.AppsV1().Deployments(s.target.Namespace).Get(ctx, a.Deployment, metav1.GetOptions{})
 	if err != nil {
 		return err

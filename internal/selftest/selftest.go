@@ -128,9 +128,9 @@ func runLab(ctx context.Context, s Session, l *lab.Lab, o Options, say func(stri
 	if err := s.Reset(ctx, l); err != nil {
 		problem("reset before the lab: %v", err)
 	}
-	before, err := s.Objects(ctx)
-	if err != nil {
-		problem("list the namespace: %v", err)
+	before, listErr := s.Objects(ctx)
+	if listErr != nil {
+		problem("list the namespace: %v", listErr)
 	}
 	answers := map[string]string{}
 	for i := range l.Steps {
@@ -145,7 +145,7 @@ func runLab(ctx context.Context, s Session, l *lab.Lab, o Options, say func(stri
 	}
 	if err := s.Reset(ctx, l); err != nil {
 		problem("reset after the lab: %v", err)
-	} else if after, err := s.Objects(ctx); err == nil && before != nil && !slices.Equal(before, after) {
+	} else if after, err := s.Objects(ctx); err == nil && listErr == nil && !slices.Equal(before, after) {
 		problem("reset left the namespace with %s; before the lab it held %s", list(after), list(before))
 	}
 	lr.Seconds = time.Since(start).Seconds()
@@ -159,9 +159,9 @@ func list(xs []string) string {
 	return strings.Join(xs, ", ")
 }
 
-func runStep(ctx context.Context, s Session, l *lab.Lab, st *lab.Step, answers map[string]string, o Options, say func(string, ...any)) (StepReport, map[string]string) {
+func runStep(ctx context.Context, s Session, l *lab.Lab, st *lab.Step, answers map[string]string, o Options, say func(string, ...any)) (sr StepReport, _ map[string]string) {
 	start := time.Now()
-	sr := StepReport{ID: st.ID, Passed: true}
+	sr = StepReport{ID: st.ID, Passed: true}
 	problem := func(format string, args ...any) {
 		sr.Passed = false
 		sr.Problems = append(sr.Problems, fmt.Sprintf(format, args...))
@@ -218,11 +218,15 @@ func valueOr(v, alt string) string {
 	return v
 }
 
+// passingIsFinal: a near-miss whose check has passed this long is not caught
+// by it (the watch re-evaluates every half second, so it is seen).
+const passingIsFinal = 10 * time.Second
+
 // nearMiss makes nm from the step's start and waits until its check fails with
 // a diagnosis that says what nm says; then undoes what nm asks.
-func nearMiss(ctx context.Context, s Session, l *lab.Lab, st *lab.Step, nm lab.NearMiss, answers map[string]string, o Options) NearMissReport {
+func nearMiss(ctx context.Context, s Session, l *lab.Lab, st *lab.Step, nm lab.NearMiss, answers map[string]string, o Options) (nr NearMissReport) {
 	start := time.Now()
-	nr := NearMissReport{ID: nm.ID, Check: nm.Fails}
+	nr = NearMissReport{ID: nm.ID, Check: nm.Fails}
 	defer func() { nr.Seconds = time.Since(start).Seconds() }()
 	for i, a := range nm.Actions {
 		if err := s.Run(ctx, l, st, a, answers); err != nil {
@@ -241,7 +245,10 @@ func nearMiss(ctx context.Context, s Session, l *lab.Lab, st *lab.Step, nm lab.N
 	defer cancel()
 	ch := make(chan []check.Result)
 	go s.Watch(wctx, &sub, answers, 500*time.Millisecond, ch)
-	var last check.Result
+	var (
+		last      check.Result
+		passSince time.Time
+	)
 wait:
 	for {
 		select {
@@ -249,8 +256,16 @@ wait:
 			if len(rs) == 1 {
 				last = rs[0]
 			}
-			if last.Status == check.Fail && strings.Contains(last.Diagnosis, nm.Diagnosis) {
+			switch {
+			case last.Status == check.Fail && strings.Contains(last.Diagnosis, nm.Diagnosis):
 				nr.Passed = true
+				break wait
+			case last.Status != check.Pass:
+				passSince = time.Time{}
+			case passSince.IsZero():
+				passSince = time.Now()
+			case time.Since(passSince) >= passingIsFinal:
+				// Passing through a start state's remains is brief; this long is the near-miss's own.
 				break wait
 			}
 		case <-wctx.Done():
