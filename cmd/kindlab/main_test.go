@@ -121,6 +121,10 @@ func TestBadInputThroughTheBinary(t *testing.T) {
 			return []string{"grade", "pod", "--kubeconfig", filepath.Join(dir, "bad.kubeconfig")}, nil
 		}, code: 2, output: []string{"kubeconfig"}},
 		{name: "kubeconfig that is missing", setup: args("check", "pod", "--kubeconfig", "/nonexistent/kubeconfig"), code: 2, output: []string{"--kubeconfig", "no such file"}},
+		{name: "selftest without a cluster", setup: args("labs", "selftest", "pod", "--kubeconfig", "/nonexistent/kubeconfig"), code: 2, output: []string{"--kubeconfig", "no such file"}},
+		{name: "selftest of a pack that is not there", setup: args("labs", "selftest", "--dir", "/nonexistent/pack"), code: 2, output: []string{"--dir"}},
+		{name: "selftest of an unknown lab", setup: args("labs", "selftest", "no-such-lab", "--kubeconfig", "/nonexistent/kubeconfig"), code: 2, output: []string{"no-such-lab"}},
+		{name: "output format of class status", setup: args("class", "status", "-o", "yaml"), code: 2, output: []string{"the formats are json and csv"}},
 		{name: "corrupt progress file", setup: func(t *testing.T, dir string) ([]string, []string) {
 			write(t, filepath.Join(dir, "state", "kindlab", "progress.json"), "{not json")
 			return []string{"hint", "pod", "--lang", "en"}, nil
