@@ -226,31 +226,28 @@ func (e *Evaluator) labelMiss(sel string, want map[string]string) string {
 	if closest == nil {
 		return e.msg().f("selector %s matches no pod: there are no pods", "셀렉터 %s 에 맞는 포드가 없습니다: 포드가 하나도 없습니다", sel)
 	}
-	var diffs []string
-	for _, k := range slices.Sorted(maps.Keys(want)) {
-		got, ok := closest.Labels[k]
-		switch {
-		case !ok:
-			diffs = append(diffs, e.msg().f("%s=%s wanted, no %s label", "%s=%s 이어야 하는데 %s 라벨이 없음", k, want[k], k))
-		case got != want[k]:
-			diffs = append(diffs, e.msg().f("%s=%s wanted, %s=%s found", "%s=%s 이어야 하는데 %s=%s", k, want[k], k, got))
-		}
-	}
+	diffs := e.labelDiffs(want, closest.Labels)
 	return e.msg().f("selector %s matches no pod — closest: pod %s (%s)", "셀렉터 %s 에 맞는 포드가 없습니다 — 가장 가까운 포드 %s (%s)",
 		sel, closest.Name, strings.Join(diffs, ", "))
 }
 
-// podLabelMiss says how the labels of pod p differ from what sel wants.
-func (e *Evaluator) podLabelMiss(p *corev1.Pod, sel labels.Selector) string {
-	want := equalities(sel)
+// labelDiffs says, key by key, how labels got differ from want.
+func (e *Evaluator) labelDiffs(want, got map[string]string) []string {
 	var diffs []string
 	for _, k := range slices.Sorted(maps.Keys(want)) {
-		if got, ok := p.Labels[k]; !ok {
+		switch v, ok := got[k]; {
+		case !ok:
 			diffs = append(diffs, e.msg().f("%s=%s wanted, no %s label", "%s=%s 이어야 하는데 %s 라벨이 없음", k, want[k], k))
-		} else if got != want[k] {
-			diffs = append(diffs, e.msg().f("%s=%s wanted, %s=%s found", "%s=%s 이어야 하는데 %s=%s", k, want[k], k, got))
+		case v != want[k]:
+			diffs = append(diffs, e.msg().f("%s=%s wanted, %s=%s found", "%s=%s 이어야 하는데 %s=%s", k, want[k], k, v))
 		}
 	}
+	return diffs
+}
+
+// podLabelMiss says how the labels of pod p differ from what sel wants.
+func (e *Evaluator) podLabelMiss(p *corev1.Pod, sel labels.Selector) string {
+	diffs := e.labelDiffs(equalities(sel), p.Labels)
 	if len(diffs) == 0 {
 		return e.msg().f("pod %s does not match selector %s", "포드 %s 이(가) 셀렉터 %s 에 맞지 않습니다", p.Name, sel.String())
 	}
