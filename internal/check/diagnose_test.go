@@ -8,6 +8,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -241,6 +242,46 @@ func TestAFlappingReadinessIsNotReady(t *testing.T) {
 		}
 		if tt.want == Fail && !strings.Contains(strings.Join(r.Evidence, " "), "its readiness probe failed "+tt.ago.String()+" ago") {
 			t.Errorf("%s: evidence %v does not say the probe failed", tt.name, r.Evidence)
+		}
+	}
+}
+
+// The load balancer announces a Local-policy address from a node that runs one
+// of the Service's Ready pods: MetalLB's nodeAssigned event names that node.
+func TestAnnouncedWherePods(t *testing.T) {
+	t.Parallel()
+	lb := service("hostname-svc-lb-local", corev1.ServiceTypeLoadBalancer, map[string]string{"app": "web"}, 30001, intstr.FromInt32(80))
+	lb.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "172.18.255.201"}}
+	slice := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{Name: "lb-1", Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: lb.Name}},
+		Endpoints: []discoveryv1.Endpoint{
+			{Addresses: []string{"10.244.1.5"}, NodeName: ptr("kindlab-worker"), Conditions: discoveryv1.EndpointConditions{Ready: ptr(true)}},
+			{Addresses: []string{"10.244.2.5"}, NodeName: ptr("kindlab-worker2"), Conditions: discoveryv1.EndpointConditions{Ready: ptr(false)}},
+		},
+	}
+	announced := func(node string, uid types.UID, at time.Time) *corev1.Event {
+		ev := warning("Service", lb.Name, uid, "nodeAssigned", `announcing from node "`+node+`" with protocol "layer2"`, at)
+		ev.Type = corev1.EventTypeNormal
+		return ev
+	}
+	now := time.Now()
+	c := &lab.Check{ID: "c", Service: &lab.ServiceCheck{Name: lb.Name, AnnouncedWherePods: true}}
+	for _, tt := range []struct {
+		name string
+		evs  []runtime.Object
+		want Status
+		msg  string
+	}{
+		{"from the pod's node", []runtime.Object{announced("kindlab-worker", lb.UID, now)}, Pass, ""},
+		{"last from the pod's node", []runtime.Object{announced("kindlab-worker2", lb.UID, now.Add(-time.Minute)), announced("kindlab-worker", lb.UID, now)}, Pass, ""},
+		{"from a node without a Ready pod", []runtime.Object{announced("kindlab-worker2", lb.UID, now)}, Fail, "announced from node kindlab-worker2, which runs no Ready pod of it (pods on kindlab-worker)"},
+		{"by no node", nil, Fail, "no node announces 172.18.255.201 yet"},
+		{"about an earlier Service of the name", []runtime.Object{announced("kindlab-worker", "old", now)}, Fail, "no node announces"},
+	} {
+		e := newEval(t, "en", nil, append([]runtime.Object{lb, slice}, tt.evs...)...)
+		r := e.Evaluate(context.Background(), c, nil)
+		if r.Status != tt.want || !strings.Contains(r.Message, tt.msg) {
+			t.Errorf("%s: %s %q %v", tt.name, r.Status, r.Message, r.Evidence)
 		}
 	}
 }

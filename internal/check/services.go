@@ -2,6 +2,9 @@ package check
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -74,8 +77,18 @@ func (e *Evaluator) service(c *lab.ServiceCheck) (Status, string, []string) {
 			return fail("annotation %s is %v; want %s", "어노테이션 %s 이(가) %v 입니다; %s 이어야 합니다", k, valueOrNone(s.Annotations[k]), v)
 		}
 	}
-	if c.LoadBalancerAddress && lbAddress(s) == "" {
+	if (c.LoadBalancerAddress || c.AnnouncedWherePods) && lbAddress(s) == "" {
 		return fail("EXTERNAL-IP is <pending>: no load-balancer address yet", "EXTERNAL-IP 가 <pending> 입니다: 로드 밸런서 주소가 아직 없습니다")
+	}
+	if c.AnnouncedWherePods {
+		node, podNodes := e.announcer(s), e.endpointNodes(s.Name)
+		ev = append(ev, fmt.Sprintf("announced from %s; Ready pods on %s", valueOrNone(node), valueOrNone(strings.Join(podNodes, ","))))
+		switch {
+		case node == "":
+			return fail("no node announces %s yet (no nodeAssigned event from the load balancer)", "아직 어떤 노드도 %s 을(를) 알리지 않습니다 (로드 밸런서의 nodeAssigned 이벤트 없음)", lbAddress(s))
+		case !slices.Contains(podNodes, node):
+			return fail("%s is announced from node %s, which runs no Ready pod of it (pods on %s)", "%s 은(는) 노드 %s 에서 알려지는데, 그 노드에는 Ready 포드가 없습니다 (포드가 있는 노드: %s)", lbAddress(s), node, valueOrNone(strings.Join(podNodes, ", ")))
+		}
 	}
 	return Pass, e.msg().f("Service %s: %s", "서비스 %s: %s", c.Name, ev[0]), nil
 }
@@ -132,4 +145,39 @@ func (e *Evaluator) endpoints(c *lab.EndpointsCheck) (Status, string, []string) 
 		return Fail, e.msg().f("Service %s has %d ready endpoints; want %d", "서비스 %s 의 준비된 엔드포인트: %d 개; %d 개여야 합니다", c.Service, len(ready), c.Count), limit(ev)
 	}
 	return Pass, e.msg().f("Service %s has %d ready endpoints", "서비스 %s 의 준비된 엔드포인트: %d 개", c.Service, len(ready)), limit(ev)
+}
+
+// announcedRE reads the node from MetalLB's layer-2 event "announcing from node
+// "NAME" with protocol "layer2"".
+var announcedRE = regexp.MustCompile(`announcing from node "([^"]+)"`)
+
+// announcer is the node the load balancer last said it announces s's address
+// from ("" when none said so).
+func (e *Evaluator) announcer(s *corev1.Service) string {
+	var last *corev1.Event
+	for _, ev := range e.Store.Events("Service", s.Name) {
+		if ev.InvolvedObject.UID == s.UID && ev.Reason == "nodeAssigned" && announcedRE.MatchString(ev.Message) &&
+			(last == nil || eventTime(ev).After(eventTime(last))) {
+			last = ev
+		}
+	}
+	if last == nil {
+		return ""
+	}
+	return announcedRE.FindStringSubmatch(last.Message)[1]
+}
+
+// endpointNodes are the nodes of the Service's Ready endpoints, sorted.
+func (e *Evaluator) endpointNodes(service string) []string {
+	var out []string
+	for _, es := range e.Store.EndpointSlices(service) {
+		for _, ep := range es.Endpoints {
+			if ep.NodeName == nil || ep.Conditions.Ready != nil && !*ep.Conditions.Ready || slices.Contains(out, *ep.NodeName) {
+				continue
+			}
+			out = append(out, *ep.NodeName)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

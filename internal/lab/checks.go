@@ -131,6 +131,11 @@ type ServiceCheck struct {
 	Selector              string `yaml:"selector,omitempty"`
 	// LoadBalancerAddress requires status.loadBalancer.ingress to hold an address.
 	LoadBalancerAddress bool `yaml:"loadBalancerAddress,omitempty"`
+	// AnnouncedWherePods requires the load balancer to announce the address
+	// from a node that runs a Ready pod of the Service (MetalLB's layer-2
+	// "nodeAssigned" event names the node), as externalTrafficPolicy: Local
+	// makes it.
+	AnnouncedWherePods bool `yaml:"announcedWherePods,omitempty"`
 	// NoClusterIP requires that no cluster IP is allocated (ExternalName).
 	NoClusterIP bool `yaml:"noClusterIP,omitempty"`
 	// Annotations the Service must carry.
