@@ -213,18 +213,27 @@ func (e *Evaluator) labelMiss(sel string, want map[string]string) string {
 		best    = -1
 	)
 	for _, p := range e.Store.Pods(labels.Everything()) {
-		n := 0
+		// A pod is near when it has a key the selector names: a pod of another
+		// kind of work (kindlab's helper pod, a debug pod) is not a near miss.
+		n, keys := 0, 0
 		for k, v := range want {
-			if p.Labels[k] == v {
-				n++
+			if got, ok := p.Labels[k]; ok {
+				keys++
+				if got == v {
+					n++
+				}
 			}
+		}
+		if keys == 0 {
+			continue
 		}
 		if n > best || n == best && p.Name < closest.Name {
 			closest, best = p, n
 		}
 	}
 	if closest == nil {
-		return e.msg().f("selector %s matches no pod: there are no pods", "셀렉터 %s 에 맞는 포드가 없습니다: 포드가 하나도 없습니다", sel)
+		// Nothing was made yet, or nothing like it: the check's message says it.
+		return ""
 	}
 	diffs := e.labelDiffs(want, closest.Labels)
 	return e.msg().f("selector %s matches no pod — closest: pod %s (%s)", "셀렉터 %s 에 맞는 포드가 없습니다 — 가장 가까운 포드 %s (%s)",

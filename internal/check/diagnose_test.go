@@ -106,6 +106,8 @@ func TestDiagnosesSayWhyACheckFails(t *testing.T) {
 			lab.Check{Pods: &lab.PodsCheck{Selector: "app=web", Count: ptr(2)}}, ""},
 		{"a pods check whose selector matches nothing", "en", []runtime.Object{readyPod("web-a", map[string]string{"app": "web"}, nil, "x")}, nil,
 			lab.Check{Pods: &lab.PodsCheck{Selector: "app=webx", Count: ptr(1)}}, "closest: pod web-a (app=webx wanted, app=web found)"},
+		{"a selector no pod comes near (another kind of work, kindlab's helper pod)", "en", []runtime.Object{readyPod("kindlab-probe", map[string]string{"app.kubernetes.io/name": "kindlab-probe"}, nil, "x")}, nil,
+			lab.Check{Pods: &lab.PodsCheck{Selector: "app=webx", Count: ptr(1)}}, ""},
 		{"a typo in a name", "en", []runtime.Object{readyPod("my-nginx-pdo", nil, nil, "nginx:latest")}, nil,
 			lab.Check{Exists: &lab.ObjectCheck{Kind: "Pod", Name: "my-nginx-pod"}}, "there is no Pod my-nginx-pod, but there is a Pod my-nginx-pdo: a typo in the name?"},
 		{"a name far from any", "en", []runtime.Object{readyPod("web-a", nil, nil, "nginx:latest")}, nil,

@@ -299,19 +299,33 @@ func isPodSuffix(s string) bool {
 	return len(s) == 5 && !strings.ContainsAny(s, "aeiou013")
 }
 
+// stuckRows is how many checks the text heatmap shows (-o json has them all).
+const stuckRows = 15
+
 func writeStuck(w io.Writer, set *lab.Set, rows []LearnerStatus) {
 	sc := stuck(set, rows)
 	if len(sc) == 0 {
 		return
 	}
+	more := 0
+	if len(sc) > stuckRows {
+		sc, more = sc[:stuckRows], len(sc)-stuckRows
+	}
+	width := len("CHECK")
+	for _, c := range sc {
+		width = max(width, len(c.ref))
+	}
 	fmt.Fprintf(w, "\nWhere the class is stuck (graded checks failed by learners who began the lab):\n")
-	fmt.Fprintf(w, "%-52s %7s  %s\n", "CHECK", "FAILING", "MOST COMMON DIAGNOSIS")
+	fmt.Fprintf(w, "%-*s %7s  %s\n", width, "CHECK", "FAILING", "MOST COMMON DIAGNOSIS")
 	for _, c := range sc {
 		d := "-"
 		if c.diagnosis != "" {
 			d = fmt.Sprintf("%s (%d)", c.diagnosis, c.sharing)
 		}
-		fmt.Fprintf(w, "%-52s %7s  %s\n", c.ref, fmt.Sprintf("%d/%d", c.failing, c.began), d)
+		fmt.Fprintf(w, "%-*s %7s  %s\n", width, c.ref, fmt.Sprintf("%d/%d", c.failing, c.began), d)
+	}
+	if more > 0 {
+		fmt.Fprintf(w, "… and %d more checks (class status -o json lists every check of every learner)\n", more)
 	}
 }
 
