@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -66,4 +67,22 @@ func TestAnswersAreTheCallers(t *testing.T) {
 		}
 	}
 	<-done
+}
+
+func TestStatusReadsBackFromJSON(t *testing.T) {
+	t.Parallel()
+	for _, s := range []Status{Pending, Pass, Fail, Error} {
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Status
+		if err := json.Unmarshal(b, &got); err != nil || got != s {
+			t.Errorf("%s: %s read back as %s (%v)", s, b, got, err)
+		}
+	}
+	var s Status
+	if err := json.Unmarshal([]byte(`"maybe"`), &s); err == nil {
+		t.Error("an unknown status was read")
+	}
 }

@@ -24,6 +24,17 @@ func (s Status) String() string {
 // MarshalText makes Status read as a word in JSON.
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads the word MarshalText writes (a report read back).
+func (s *Status) UnmarshalText(b []byte) error {
+	for _, v := range []Status{Pending, Pass, Fail, Error} {
+		if v.String() == string(b) {
+			*s = v
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown check status %q", b)
+}
+
 // Result is the verdict of one check.
 type Result struct {
 	Check   string `json:"check"`
