@@ -127,7 +127,7 @@ func (e *Evaluator) hostHTTP(ctx context.Context, c *lab.HostHTTPCheck) (Status,
 		}
 		url = fmt.Sprintf("http://%s:%d", addr, s.Spec.Ports[0].NodePort)
 	case "hostPort":
-		if len(s.Spec.Ports) == 0 || s.Spec.Ports[0].NodePort != 31000 {
+		if len(s.Spec.Ports) == 0 || s.Spec.Ports[0].NodePort != hostNodePort {
 			return Fail, e.msg().f("Service %s does not use nodePort 31000 (the one mapped to 127.0.0.1)", "서비스 %s 이(가) nodePort 31000 (127.0.0.1 에 연결된 포트)을 쓰지 않습니다", c.Service), []string{serviceSummary(s)}
 		}
 		url = fmt.Sprintf("http://127.0.0.1:%d", e.Cluster.HostPort())
@@ -138,7 +138,7 @@ func (e *Evaluator) hostHTTP(ctx context.Context, c *lab.HostHTTPCheck) (Status,
 			if err != nil {
 				return Error, err.Error(), nil
 			}
-			url = fmt.Sprintf("http://%s:31000", addr)
+			url = fmt.Sprintf("http://%s:%d", addr, hostNodePort)
 		}
 	case "loadBalancer":
 		addr := lbAddress(s)

@@ -67,9 +67,13 @@ func (e *Evaluator) countPods(c *lab.PodsCheck) (st Status, message string, evid
 		case c.Ready && !podReady(p):
 			problems = append(problems, e.msg().f("%s is not Ready (%s)", "%s 이(가) Ready 가 아닙니다 (%s)", p.Name, podProblem(p)))
 			continue
-		case c.Ready && e.flapping(p) != "":
-			problems = append(problems, e.flapping(p))
-			continue
+		}
+		if c.Ready {
+			// Read the pod's events once: a Ready pod whose probe failed lately does not count.
+			if f := e.flapping(p); f != "" {
+				problems = append(problems, f)
+				continue
+			}
 		}
 		counted = append(counted, p)
 	}
