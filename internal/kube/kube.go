@@ -3,6 +3,7 @@
 package kube
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/ptr"
 )
 
 // RESTConfigFromKubeconfig builds a client config from kubeconfig bytes and an
@@ -135,6 +137,7 @@ func WaitSystemReadySince(ctx context.Context, cs kubernetes.Interface, timeout 
 	defer func() { cancel(); factory.Shutdown() }() // Shutdown waits for the informers to stop
 
 	notReady := []string{"the API server has not listed the system's pods yet"}
+	var waiting []*corev1.Pod
 	tick := time.NewTicker(time.Second) // the API server may be restarting: look anyway
 	defer tick.Stop()
 	// The first look waits for the informers' lists: an event may come before an
@@ -151,7 +154,8 @@ func WaitSystemReadySince(ctx context.Context, cs kubernetes.Interface, timeout 
 				if parent := context.Cause(ctx); parent != context.DeadlineExceeded {
 					return parent
 				}
-				return fmt.Errorf("system pods not Ready after %s: %s%s", timeout, strings.Join(notReady, "; "), recentWarnings(context.WithoutCancel(ctx), cs))
+				after := context.WithoutCancel(ctx)
+				return fmt.Errorf("system pods not Ready after %s: %s%s%s", timeout, strings.Join(notReady, "; "), recentWarnings(after, cs), lastLogLines(after, cs, waiting))
 			case <-changed:
 			case <-tick.C:
 			}
@@ -167,6 +171,7 @@ func WaitSystemReadySince(ctx context.Context, cs kubernetes.Interface, timeout 
 			ds, _ := daemonSets.Lister().DaemonSets(ns).List(labels.Everything())
 			st.pods, st.deployments, st.daemonSets = append(st.pods, p...), append(st.deployments, d...), append(st.daemonSets, ds...)
 		}
+		waiting = st.waiting()
 		if notReady = st.notReady(); len(notReady) == 0 {
 			return nil
 		}
@@ -231,31 +236,17 @@ func (s systemState) notReady() []string {
 		}
 	}
 	components := map[string]bool{}
-	// A Deployment serves once one replica is Ready (CoreDNS's second replica
-	// often lags the first by seconds); every other pod must be Ready itself.
-	readyOwners := map[types.UID]bool{}
-	for _, p := range s.pods {
-		if o := metav1.GetControllerOf(p); o != nil && o.Kind == "ReplicaSet" && s.ready(p) {
-			readyOwners[o.UID] = true
-		}
-	}
 	for _, p := range s.pods {
 		if p.Namespace == metav1.NamespaceSystem && p.Labels["tier"] == "control-plane" {
 			components[p.Labels["component"]] = true
 		}
-		if p.Status.Phase == corev1.PodSucceeded {
-			continue
+	}
+	for _, p := range s.waiting() {
+		problem := PodProblem(p)
+		if PodReady(p) {
+			problem = "not restarted yet since its node started"
 		}
-		if o := metav1.GetControllerOf(p); o != nil && o.Kind == "ReplicaSet" && readyOwners[o.UID] {
-			continue
-		}
-		if !s.ready(p) {
-			problem := PodProblem(p)
-			if PodReady(p) {
-				problem = "not restarted yet since its node started"
-			}
-			out = append(out, p.Namespace+"/"+p.Name+" ("+problem+")")
-		}
+		out = append(out, p.Namespace+"/"+p.Name+" ("+problem+")")
 	}
 	// The control plane's static pods appear as the kubelet mirrors them, one by
 	// one: each must be there (and Ready, above).
@@ -276,6 +267,31 @@ func (s systemState) notReady() []string {
 	for _, n := range s.nodes {
 		if _, restarted := s.started[n.Name]; !restarted && !NodeReady(n) {
 			out = append(out, "node "+n.Name+" is not Ready")
+		}
+	}
+	return out
+}
+
+// waiting lists the pods the system still waits for: not Ready and not done. A
+// Deployment serves once one replica is Ready (CoreDNS's second replica often lags
+// the first by seconds); every other pod must be Ready itself.
+func (s systemState) waiting() []*corev1.Pod {
+	readyOwners := map[types.UID]bool{}
+	for _, p := range s.pods {
+		if o := metav1.GetControllerOf(p); o != nil && o.Kind == "ReplicaSet" && s.ready(p) {
+			readyOwners[o.UID] = true
+		}
+	}
+	var out []*corev1.Pod
+	for _, p := range s.pods {
+		if p.Status.Phase == corev1.PodSucceeded {
+			continue
+		}
+		if o := metav1.GetControllerOf(p); o != nil && o.Kind == "ReplicaSet" && readyOwners[o.UID] {
+			continue
+		}
+		if !s.ready(p) {
+			out = append(out, p)
 		}
 	}
 	return out
@@ -381,6 +397,34 @@ func recentWarnings(ctx context.Context, cs kubernetes.Interface) string {
 		lines = append(lines, fmt.Sprintf("%s/%s %s: %s", e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Message))
 	}
 	return "\nrecent warnings:\n  " + strings.Join(lines, "\n  ")
+}
+
+// lastLogLines is what the first few pods the system waits for last wrote: the
+// last lines of each container's log (why CoreDNS is not ready, say, is in its
+// own words there, not in an event).
+func lastLogLines(ctx context.Context, cs kubernetes.Interface, pods []*corev1.Pod) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var lines []string
+	tail := int64(3)
+	for i, p := range pods {
+		if i == 3 {
+			break
+		}
+		for _, c := range p.Spec.Containers {
+			raw, err := cs.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: c.Name, TailLines: &tail, LimitBytes: ptr.To(int64(2048))}).DoRaw(ctx)
+			if err != nil || len(bytes.TrimSpace(raw)) == 0 {
+				continue
+			}
+			for _, l := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+				lines = append(lines, p.Namespace+"/"+p.Name+" "+c.Name+": "+l)
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return "\nlast log lines:\n  " + strings.Join(lines, "\n  ")
 }
 
 // ValidateName reports whether s can name a namespace (a DNS-1123 label).

@@ -50,6 +50,15 @@ func TestWaitSystemPodsReady(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "kube-system/etcd") {
 		t.Errorf("not-ready etcd: %v", err)
 	}
+	// The error carries what the waiting pod's containers last wrote (the fake
+	// API server's log of every container is "fake logs").
+	withContainer := static("etcd", false)
+	withContainer.Spec.Containers = []corev1.Container{{Name: "etcd"}}
+	bad = append(append([]runtime.Object{}, base[1:]...), withContainer, pod("coredns-a", true, "coredns"))
+	err = WaitSystemPodsReady(context.Background(), fake.NewClientset(bad...), time.Second)
+	if err == nil || !strings.Contains(err.Error(), "last log lines:\n  kube-system/etcd etcd: fake logs") {
+		t.Errorf("not-ready etcd's log: %v", err)
+	}
 }
 
 func TestWaitSystemPodsReadyWantsTheWholeControlPlane(t *testing.T) {
