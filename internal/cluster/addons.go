@@ -34,7 +34,7 @@ type addonPlan struct {
 	// in it and checked them; otherwise they are checked, and loaded if missing.
 	labImagesShipped bool
 	// loadBalancer: MetalLB, when the node image ships its manifest; installed once
-	// kubeadm has finished, its pods not waited for (startAddons).
+	// the cluster is ready, its pods not waited for (Create).
 	loadBalancer bool
 	// nodes is how many nodes the cluster has; controlPlane is its control-plane
 	// node's name, which every node resolves.
@@ -55,58 +55,48 @@ func (p addonPlan) placeAPI(objs []*unstructured.Unstructured) error {
 	return nil
 }
 
-// addonResult is the outcome of startAddons, with a client for the cluster.
+// addonResult is the outcome of startAddons: clients for the cluster and, when
+// the plan has a load balancer and the node image ships one, MetalLB ready to apply.
 type addonResult struct {
-	cs  kubernetes.Interface
+	addonClients
+	lb  *metalLB
 	err error
 }
 
 // startAddons installs the plan's add-ons as soon as the new cluster's API server
 // answers, while kind is still finishing `kubeadm init`: their pods then start
 // alongside kubeadm's last phases instead of after them. Then it waits up to wait
-// for every system pod to be Ready. The load balancer goes in once lbGo is
-// closed (kubeadm has finished), while the wait goes on, and its pods are not waited
-// for: they start in the background, as a cloud's load balancer is provisioned
-// after the cluster. Applied with the others, its eight large CustomResource-
-// Definitions and two more pods, on the busiest seconds of a new cluster, made
-// every other system pod Ready about 3 s later. The channel receives the outcome,
-// or ctx's error once ctx is done.
-func (m *Manager) startAddons(ctx context.Context, name string, plan addonPlan, wait time.Duration, lbGo <-chan struct{}) <-chan addonResult {
+// for every system pod to be Ready. The load balancer is only prepared here (read
+// from the node, its certificate made); Create applies it once the whole cluster
+// is ready (applyLoadBalancer). The channel receives the outcome, or ctx's error
+// once ctx is done.
+func (m *Manager) startAddons(ctx context.Context, name string, plan addonPlan, wait time.Duration) <-chan addonResult {
 	done := make(chan addonResult, 1)
 	go func() {
 		a, err := m.addons(ctx, name, plan)
-		if err == nil {
-			var lbErr error
-			var lb sync.WaitGroup
-			if plan.loadBalancer {
-				lb.Add(1)
-				go func() {
-					defer lb.Done()
-					prepared, err := m.prepareLoadBalancer(ctx, name, a.node)
-					if err == nil && prepared != nil {
-						err = plan.placeAPI(prepared.objs)
-					}
-					if err != nil || prepared == nil {
-						lbErr = err
-						return
-					}
-					select {
-					case <-lbGo:
-						lbErr = m.applyLoadBalancer(ctx, a.ap, a.cs, prepared)
-					case <-ctx.Done():
-						lbErr = ctx.Err()
-					}
-				}()
-			}
-			start := time.Now()
-			const step = "Waiting for every system pod to be Ready"
-			m.emit(Progress{Step: step})
-			err = kube.WaitSystemPodsReady(ctx, a.cs, wait)
-			m.emit(Progress{Step: step, Done: err == nil, Failed: err != nil, Elapsed: time.Since(start)})
-			lb.Wait()
-			err = errors.Join(err, lbErr)
+		if err != nil {
+			done <- addonResult{addonClients: a, err: err}
+			return
 		}
-		done <- addonResult{cs: a.cs, err: err}
+		var lb *metalLB
+		var lbErr error
+		prepared := make(chan struct{})
+		go func() {
+			defer close(prepared)
+			if !plan.loadBalancer {
+				return
+			}
+			if lb, lbErr = m.prepareLoadBalancer(ctx, name, a.node); lbErr == nil && lb != nil {
+				lbErr = plan.placeAPI(lb.objs)
+			}
+		}()
+		start := time.Now()
+		const step = "Waiting for every system pod to be Ready"
+		m.emit(Progress{Step: step})
+		err = kube.WaitSystemPodsReady(ctx, a.cs, wait)
+		m.emit(Progress{Step: step, Done: err == nil, Failed: err != nil, Elapsed: time.Since(start)})
+		<-prepared
+		done <- addonResult{addonClients: a, lb: lb, err: errors.Join(err, lbErr)}
 	}()
 	return done
 }

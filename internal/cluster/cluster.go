@@ -12,8 +12,6 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -50,9 +48,6 @@ type Manager struct {
 	emit     func(Progress)
 	// registry is the local registry every node pulls through.
 	registry *registry.Registry
-	// watch, when set, sees every Progress before it is emitted (Create uses it to
-	// learn where kind is).
-	watch atomic.Pointer[func(Progress)]
 }
 
 // Options configure a Manager.
@@ -80,12 +75,7 @@ func New(o Options) *Manager {
 		debug:    dbg,
 		registry: registry.New(o.Debug),
 	}
-	m.emit = func(p Progress) {
-		if w := m.watch.Load(); w != nil {
-			(*w)(p)
-		}
-		emit(p)
-	}
+	m.emit = emit
 	logger := newProgressLogger(m.emit, dbg, kindlog.Level(o.Verbosity))
 	m.provider = kindcluster.NewProvider(kindcluster.ProviderWithDocker(), kindcluster.ProviderWithLogger(logger))
 	return m
@@ -164,10 +154,6 @@ var noUploadConfig = v1alpha4.PatchJSON6902{
   value: upload-config
 `,
 }
-
-// kindControlPlaneStep is kind's step that runs `kubeadm init`, as the progress
-// logger names it.
-const kindControlPlaneStep = "Starting control-plane"
 
 // CheckDocker returns ErrDockerDown when the daemon does not answer.
 func (m *Manager) CheckDocker(ctx context.Context) error {
@@ -322,20 +308,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 	// and then the wait for the system pods starts too.
 	addonCtx, stopAddons := context.WithCancel(ctx)
 	defer stopAddons()
-	// The load balancer goes in once kubeadm has finished (kind's last steps, its
-	// StorageClass and the kubeconfig, wait on `docker exec`s more than on the
-	// machine), or once kind has, whichever comes first.
-	lbGo := make(chan struct{})
-	var lbOnce sync.Once
-	openLB := func() { lbOnce.Do(func() { close(lbGo) }) }
-	watch := func(p Progress) {
-		if p.Step == kindControlPlaneStep && p.Done {
-			openLB()
-		}
-	}
-	m.watch.Store(&watch)
-	defer m.watch.Store(nil)
-	addons := m.startAddons(addonCtx, o.Name, plan, wait, lbGo)
+	addons := m.startAddons(addonCtx, o.Name, plan, wait)
 	registryDone := m.fillRegistry(addonCtx, mirror)
 
 	// kind's Create takes no context. On Ctrl-C, removing the node container makes it
@@ -368,15 +341,25 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (err error) {
 		return fmt.Errorf("create cluster %q: %w", o.Name, err)
 	}
 	m.debug("kind has finished")
-	openLB()
 	regErr := m.mirrorNodes(ctx, o.Name, <-registryDone)
 	res := <-addons
 	if err := errors.Join(res.err, regErr); err != nil {
 		return err
 	}
 	// kind may have added pods after kubeadm init (its default CNI with a node image
-	// other than kindlab's): they too must be Ready.
-	return kube.WaitSystemPodsReady(ctx, res.cs, wait)
+	// other than kindlab's), and workers join after it: they too must be Ready.
+	if err := kube.WaitSystemPodsReady(ctx, res.cs, wait); err != nil {
+		return err
+	}
+	// The load balancer goes in last, once the cluster is ready, and its pods are
+	// not waited for: they start in the background, as a cloud's load balancer is
+	// provisioned after the cluster. Its eight large CustomResourceDefinitions and
+	// a pod on every node, applied while kind joined the workers, made a three-node
+	// create 10 s slower (BENCHMARKS.md "Several nodes").
+	if res.lb != nil {
+		return m.applyLoadBalancer(ctx, res.ap, res.cs, res.lb)
+	}
+	return nil
 }
 
 func portFree(port int) error {
