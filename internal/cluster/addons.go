@@ -137,7 +137,22 @@ func (m *Manager) addons(ctx context.Context, name string, plan addonPlan) (addo
 	}
 	if plan.coreDNS {
 		run(2, func() error {
-			return m.step(ctx, "Installing CoreDNS", func() error { return applyFromNode(ctx, node, ap, images.CoreDNSManifest) })
+			return m.step(ctx, "Installing CoreDNS", func() error {
+				manifest, err := readNodeFile(ctx, node, images.CoreDNSManifest)
+				if err != nil {
+					return err
+				}
+				objs, err := kube.Objects(manifest)
+				if err != nil {
+					return err
+				}
+				if plan.nodes > 1 {
+					if err := onControlPlane(objs, "Deployment"); err != nil {
+						return err
+					}
+				}
+				return ap.ApplyObjects(ctx, objs, 3*time.Minute)
+			})
 		})
 	}
 	if plan.storage {
@@ -304,15 +319,6 @@ func (m *Manager) installNetwork(ctx context.Context, node nodes.Node, ap *kube.
 		}
 		return ap.ApplyObjects(ctx, objs, 3*time.Minute)
 	})
-}
-
-// applyFromNode applies a manifest kept in the node image.
-func applyFromNode(ctx context.Context, node nodes.Node, ap *kube.Applier, path string) error {
-	manifest, err := readNodeFile(ctx, node, path)
-	if err != nil {
-		return err
-	}
-	return ap.Apply(ctx, manifest, 3*time.Minute)
 }
 
 // nodeTemplate reads a manifest kept in the node image and fills it in as a Go

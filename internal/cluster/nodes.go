@@ -88,3 +88,24 @@ func apiOnControlPlane(objs []*unstructured.Unstructured, controlPlane string) e
 	}
 	return nil
 }
+
+// ControlPlaneRoleLabel is the label kubeadm gives the control-plane node.
+const ControlPlaneRoleLabel = "node-role.kubernetes.io/control-plane"
+
+// onControlPlane keeps the pods of objs' workloads of the given kind on the
+// control-plane node (a nodeSelector on kubeadm's role label). kindlab's CoreDNS
+// reaches the API server on its own node's address, which only the control plane
+// serves: scheduled on a worker (a slow control plane let the scheduler see the
+// workers first, or a `kubectl rollout restart` later), it never got Ready. It is
+// also where the book puts the cluster's DNS server.
+func onControlPlane(objs []*unstructured.Unstructured, kind string) error {
+	for _, u := range objs {
+		if u.GetKind() != kind {
+			continue
+		}
+		if err := unstructured.SetNestedField(u.Object, "", "spec", "template", "spec", "nodeSelector", ControlPlaneRoleLabel); err != nil {
+			return fmt.Errorf("%s %s: %w", u.GetKind(), u.GetName(), err)
+		}
+	}
+	return nil
+}

@@ -1,7 +1,10 @@
 package cluster
 
 import (
+	"maps"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kindlab/kindlab/internal/kube"
 )
@@ -69,6 +72,41 @@ spec:
 	cs := objs[1].Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)
 	if e, ok := cs[0].(map[string]any)["env"]; ok {
 		t.Errorf("controller (pod network) keeps %v; want the kubernetes Service", e)
+	}
+}
+
+// On several nodes kindlab's CoreDNS stays on the control plane, whose address it
+// reaches the API server on; its other node selectors are kept.
+func TestOnControlPlane(t *testing.T) {
+	t.Parallel()
+	objs, err := kube.Objects([]byte(`apiVersion: v1
+kind: Service
+metadata: {name: kube-dns, namespace: kube-system}
+spec: {ports: [{port: 53}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: coredns, namespace: kube-system}
+spec:
+  selector: {matchLabels: {k8s-app: kube-dns}}
+  template:
+    metadata: {labels: {k8s-app: kube-dns}}
+    spec:
+      nodeSelector: {kubernetes.io/os: linux}
+      containers: [{name: coredns, image: coredns}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := onControlPlane(objs, "Deployment"); err != nil {
+		t.Fatal(err)
+	}
+	sel, _, _ := unstructured.NestedStringMap(objs[1].Object, "spec", "template", "spec", "nodeSelector")
+	if want := map[string]string{"kubernetes.io/os": "linux", ControlPlaneRoleLabel: ""}; !maps.Equal(sel, want) {
+		t.Errorf("nodeSelector = %v, want %v", sel, want)
+	}
+	if _, found, _ := unstructured.NestedFieldNoCopy(objs[0].Object, "spec", "template"); found {
+		t.Errorf("the Service was changed: %v", objs[0].Object)
 	}
 }
 

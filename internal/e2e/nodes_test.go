@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -67,6 +68,38 @@ func networkAcrossNodes(t *testing.T, ctx context.Context, cfg *rest.Config, cs 
 			return nil
 		})
 	}
+
+	// CoreDNS restarted as a learner would (`kubectl rollout restart deployment
+	// coredns -n kube-system`) is Ready again, on the control plane: on a worker it
+	// could not reach the API server and never was. The DNS checks below ask it.
+	restartedAt := time.Now().Format(time.RFC3339)
+	patch := fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":%q}}}}}`, restartedAt)
+	if _, err := cs.AppsV1().Deployments("kube-system").Patch(ctx, "coredns", types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: "kubectl-rollout"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, ctx, "CoreDNS restarted and Ready on the control plane", func(ctx context.Context) error {
+		d, err := cs.AppsV1().Deployments("kube-system").Get(ctx, "coredns", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if want := ptr.Deref(d.Spec.Replicas, 1); d.Status.ObservedGeneration < d.Generation || d.Status.UpdatedReplicas != want || d.Status.ReadyReplicas != want || d.Status.Replicas != want {
+			return fmt.Errorf("rollout: %d updated, %d ready, %d in all, want %d", d.Status.UpdatedReplicas, d.Status.ReadyReplicas, d.Status.Replicas, want)
+		}
+		pods, err := cs.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{LabelSelector: "k8s-app=kube-dns"})
+		if err != nil {
+			return err
+		}
+		for _, p := range pods.Items {
+			n, err := cs.CoreV1().Nodes().Get(ctx, p.Spec.NodeName, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if _, cp := n.Labels["node-role.kubernetes.io/control-plane"]; !cp {
+				return fmt.Errorf("%s runs on %s, a worker (%s)", p.Name, p.Spec.NodeName, kube.PodProblem(&p))
+			}
+		}
+		return nil
+	})
 
 	// A web server on every node (a DaemonSet of echo-hostname, tolerating the
 	// control plane), a client pod on every node.
