@@ -176,7 +176,7 @@ func prepareMetalLB(objs []*unstructured.Unstructured, caPEM []byte) error {
 			}
 		case u.GetKind() == "Deployment" && u.GetNamespace() == metallbNamespace:
 			tols, _, _ := unstructured.NestedSlice(u.Object, "spec", "template", "spec", "tolerations")
-			tols = append(tols, map[string]any{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"})
+			tols = append(tols, map[string]any{"key": ControlPlaneRoleLabel, "operator": "Exists", "effect": "NoSchedule"})
 			if err = unstructured.SetNestedSlice(u.Object, tols, "spec", "template", "spec", "tolerations"); err == nil {
 				err = noCertRotation(u)
 			}

@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
+	"github.com/kindlab/kindlab/internal/cluster"
 	"github.com/kindlab/kindlab/internal/images"
 	"github.com/kindlab/kindlab/internal/kube"
 )
@@ -94,7 +95,7 @@ func networkAcrossNodes(t *testing.T, ctx context.Context, cfg *rest.Config, cs 
 			if err != nil {
 				return err
 			}
-			if _, cp := n.Labels["node-role.kubernetes.io/control-plane"]; !cp {
+			if _, cp := n.Labels[cluster.ControlPlaneRoleLabel]; !cp {
 				return fmt.Errorf("%s runs on %s, a worker (%s)", p.Name, p.Spec.NodeName, kube.PodProblem(&p))
 			}
 		}
@@ -220,7 +221,7 @@ func networkAcrossNodes(t *testing.T, ctx context.Context, cfg *rest.Config, cs 
 	}
 	var worker string
 	for _, n := range nodes.Items {
-		if _, cp := n.Labels["node-role.kubernetes.io/control-plane"]; !cp {
+		if _, cp := n.Labels[cluster.ControlPlaneRoleLabel]; !cp {
 			worker = n.Name
 			break
 		}

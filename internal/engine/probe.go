@@ -197,9 +197,5 @@ func (s *Session) Exec(ctx context.Context, pod, container string, argv ...strin
 // Logs implements check.Cluster: the last lines a container of a learner's pod
 // wrote (of its previous instance, when previous is set), at most 4 KiB.
 func (s *Session) Logs(ctx context.Context, pod, container string, previous bool) (string, error) {
-	tail, limit := int64(5), int64(4096)
-	b, err := s.cs.CoreV1().Pods(s.target.Namespace).GetLogs(pod, &corev1.PodLogOptions{
-		Container: container, Previous: previous, TailLines: &tail, LimitBytes: &limit,
-	}).DoRaw(ctx)
-	return string(b), err
+	return kube.TailLog(ctx, s.cs, s.target.Namespace, pod, container, previous, 5, 4096)
 }

@@ -3,7 +3,6 @@
 package kube
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -22,7 +21,6 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/utils/ptr"
 )
 
 // RESTConfigFromKubeconfig builds a client config from kubeconfig bytes and an
@@ -137,7 +135,7 @@ func WaitSystemReadySince(ctx context.Context, cs kubernetes.Interface, timeout 
 	defer func() { cancel(); factory.Shutdown() }() // Shutdown waits for the informers to stop
 
 	notReady := []string{"the API server has not listed the system's pods yet"}
-	var waiting []*corev1.Pod
+	var last systemState                // the latest look, for the time-out's log lines
 	tick := time.NewTicker(time.Second) // the API server may be restarting: look anyway
 	defer tick.Stop()
 	// The first look waits for the informers' lists: an event may come before an
@@ -155,7 +153,7 @@ func WaitSystemReadySince(ctx context.Context, cs kubernetes.Interface, timeout 
 					return parent
 				}
 				after := context.WithoutCancel(ctx)
-				return fmt.Errorf("system pods not Ready after %s: %s%s%s", timeout, strings.Join(notReady, "; "), recentWarnings(after, cs), lastLogLines(after, cs, waiting))
+				return fmt.Errorf("system pods not Ready after %s: %s%s%s", timeout, strings.Join(notReady, "; "), recentWarnings(after, cs), lastLogLines(after, cs, last.waiting()))
 			case <-changed:
 			case <-tick.C:
 			}
@@ -171,7 +169,7 @@ func WaitSystemReadySince(ctx context.Context, cs kubernetes.Interface, timeout 
 			ds, _ := daemonSets.Lister().DaemonSets(ns).List(labels.Everything())
 			st.pods, st.deployments, st.daemonSets = append(st.pods, p...), append(st.deployments, d...), append(st.daemonSets, ds...)
 		}
-		waiting = st.waiting()
+		last = st
 		if notReady = st.notReady(); len(notReady) == 0 {
 			return nil
 		}
@@ -406,17 +404,16 @@ func lastLogLines(ctx context.Context, cs kubernetes.Interface, pods []*corev1.P
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var lines []string
-	tail := int64(3)
 	for i, p := range pods {
 		if i == 3 {
 			break
 		}
 		for _, c := range p.Spec.Containers {
-			raw, err := cs.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: c.Name, TailLines: &tail, LimitBytes: ptr.To(int64(2048))}).DoRaw(ctx)
-			if err != nil || len(bytes.TrimSpace(raw)) == 0 {
+			raw, err := TailLog(ctx, cs, p.Namespace, p.Name, c.Name, false, 3, 2048)
+			if err != nil || strings.TrimSpace(raw) == "" {
 				continue
 			}
-			for _, l := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+			for _, l := range strings.Split(strings.TrimSpace(raw), "\n") {
 				lines = append(lines, p.Namespace+"/"+p.Name+" "+c.Name+": "+l)
 			}
 		}
@@ -425,6 +422,15 @@ func lastLogLines(ctx context.Context, cs kubernetes.Interface, pods []*corev1.P
 		return ""
 	}
 	return "\nlast log lines:\n  " + strings.Join(lines, "\n  ")
+}
+
+// TailLog is the last lines a container of a pod wrote (of its previous instance,
+// when previous is set), at most maxBytes.
+func TailLog(ctx context.Context, cs kubernetes.Interface, namespace, pod, container string, previous bool, lines, maxBytes int64) (string, error) {
+	b, err := cs.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{
+		Container: container, Previous: previous, TailLines: &lines, LimitBytes: &maxBytes,
+	}).DoRaw(ctx)
+	return string(b), err
 }
 
 // ValidateName reports whether s can name a namespace (a DNS-1123 label).
