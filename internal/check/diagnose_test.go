@@ -237,7 +237,11 @@ func TestAFlappingReadinessIsNotReady(t *testing.T) {
 		{"failed 61s ago", 61 * time.Second, Pass},
 	} {
 		p := pod("web-a")
-		e := newEval(t, "en", nil, p, warning("Pod", p.Name, p.UID, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 500", time.Now().Add(-tt.ago)))
+		// The evaluation reads the event's age on a stopped clock: under -race a
+		// real one ran on past the next whole second.
+		now := time.Now()
+		e := newEval(t, "en", nil, p, warning("Pod", p.Name, p.UID, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 500", now.Add(-tt.ago)))
+		e.now = func() time.Time { return now }
 		r := e.Evaluate(context.Background(), c, nil)
 		if r.Status != tt.want {
 			t.Errorf("%s: %s %q %v", tt.name, r.Status, r.Message, r.Evidence)

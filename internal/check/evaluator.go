@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -52,11 +53,13 @@ type Evaluator struct {
 	Cluster Cluster
 	lang    atomic.Pointer[string]
 	logs    logCache
+	// now is the clock the age of events is read with (time.Now; a test sets it).
+	now func() time.Time
 }
 
 // NewEvaluator returns an Evaluator that speaks lang ("ko" or "en").
 func NewEvaluator(store *Store, cluster Cluster, lang string) *Evaluator {
-	e := &Evaluator{Store: store, Cluster: cluster}
+	e := &Evaluator{Store: store, Cluster: cluster, now: time.Now}
 	e.SetLang(lang)
 	return e
 }

@@ -260,7 +260,7 @@ func (e *Evaluator) flapping(p *corev1.Pod) string {
 	if last == nil {
 		return ""
 	}
-	ago := time.Since(eventTime(last))
+	ago := e.now().Sub(eventTime(last))
 	if ago >= window {
 		return ""
 	}
